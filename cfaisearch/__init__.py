@@ -1,0 +1,88 @@
+"""cfaisearch: the async-first Python SDK for Cloudflare AI Search.
+
+``import cfaisearch`` is cheap: the clients (and aiohttp behind them) load on
+first attribute access, so command-line tools that never build a client do
+not pay for the HTTP stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._client import AsyncCloudflare
+    from ._exceptions import (
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        CloudflareError,
+        ConfigurationError,
+        ConflictError,
+        ErrorData,
+        InternalServerError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        StreamError,
+        UnprocessableEntityError,
+        WaitTimeoutError,
+    )
+    from ._options import NOT_GIVEN, NotGiven, RequestOptions
+    from ._pagination import AsyncPaginator, Page, SyncPager
+    from ._sync import Cloudflare
+    from ._version import __version__
+
+_EXPORTS = {
+    "AsyncCloudflare": "._client",
+    "Cloudflare": "._sync",
+    "NOT_GIVEN": "._options",
+    "NotGiven": "._options",
+    "RequestOptions": "._options",
+    "AsyncPaginator": "._pagination",
+    "Page": "._pagination",
+    "SyncPager": "._pagination",
+    "__version__": "._version",
+    **dict.fromkeys(
+        [
+            "APIConnectionError",
+            "APIError",
+            "APIResponseValidationError",
+            "APIStatusError",
+            "APITimeoutError",
+            "AuthenticationError",
+            "BadRequestError",
+            "CloudflareError",
+            "ConfigurationError",
+            "ConflictError",
+            "ErrorData",
+            "InternalServerError",
+            "NotFoundError",
+            "PermissionDeniedError",
+            "RateLimitError",
+            "StreamError",
+            "UnprocessableEntityError",
+            "WaitTimeoutError",
+        ],
+        "._exceptions",
+    ),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cfaisearch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

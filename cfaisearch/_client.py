@@ -1,0 +1,343 @@
+"""``AsyncCloudflare``: configuration, the session, and the one request path."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+from collections.abc import Mapping
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+import cattrs
+import orjson
+
+from ._converter import converter
+from ._envelope import Response, decode_envelope, decode_json, status_error
+from ._exceptions import APIConnectionError, APIResponseValidationError, ConfigurationError
+from ._options import NOT_GIVEN, NotGiven, ResolvedOptions
+from ._pagination import AsyncPaginator, Page
+from ._retry import RetryPolicy
+from ._transport import Transport
+from ._version import __version__
+from .types.shared import ResultInfo
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from .resources.aisearch import AsyncAISearch
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncCloudflare"]
+
+_T = TypeVar("_T")
+log = logging.getLogger("cfaisearch")
+
+DEFAULT_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
+DEFAULT_TIMEOUT: Final = 60.0
+DEFAULT_MAX_RETRIES: Final = 2
+_USER_AGENT: Final = f"cfaisearch/{__version__} (Python {platform.python_version()})"
+_AUTH_HEADERS: Final = frozenset({"authorization", "x-auth-key", "x-auth-email"})
+_SCHEMES: Final = (("api_token", "Authorization"), ("api_key", "X-Auth-Key"))
+
+
+def _from_env(value: str | None, variable: str) -> str | None:
+    if value is not None:
+        return value
+    return os.environ.get(variable) or None
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class AsyncCloudflare:
+    """Asynchronous client for Cloudflare's AI Search API.
+
+    Keyword arguments mirror the official ``cloudflare`` package; each falls back
+    to its environment variable when omitted. ``account_id`` is a default for
+    every call, so methods may leave it out. Pass ``http_session`` to share your
+    own ``aiohttp.ClientSession``; it is then yours to close.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_token: str | None = None,
+        api_key: str | None = None,
+        api_email: str | None = None,
+        account_id: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        if timeout is not None and (isinstance(timeout, bool) or timeout <= 0):
+            raise ValueError(
+                f"`timeout` must be a positive number of seconds or None, got {timeout!r}"
+            )
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"`max_retries` must be a non-negative integer, got {max_retries!r}")
+        headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
+        headers.update(self._auth_headers(api_token, api_key, api_email, default_headers))
+        headers.update(default_headers or {})
+        self._headers: Final = headers
+        # Named in repr so users can tell which credentials are in play, never shown.
+        self._auth_scheme = next(
+            (name for name, header in _SCHEMES if header in headers), "default_headers"
+        )
+        self.account_id: Final = _from_env(account_id, "CLOUDFLARE_ACCOUNT_ID")
+        resolved_url = _from_env(base_url, "CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL
+        self.base_url: Final = self._clean_base_url(resolved_url)
+        self.timeout: Final = timeout
+        self.max_retries: Final = max_retries
+        self._transport = Transport(http_session)
+        self._retry = RetryPolicy()
+
+    @staticmethod
+    def _auth_headers(
+        api_token: str | None,
+        api_key: str | None,
+        api_email: str | None,
+        default_headers: Mapping[str, str] | None,
+    ) -> dict[str, str]:
+        # Explicit keywords beat the environment, so a stray CLOUDFLARE_API_KEY
+        # never overrides an api_token passed in code.
+        if api_token is None and api_key is None and api_email is None:
+            api_token = os.environ.get("CLOUDFLARE_API_TOKEN") or None
+            if api_token is None:
+                api_key = os.environ.get("CLOUDFLARE_API_KEY") or None
+                api_email = os.environ.get("CLOUDFLARE_EMAIL") or None
+        if api_token is not None:
+            if not api_token:
+                raise ConfigurationError("`api_token` is empty")
+            return {"Authorization": f"Bearer {api_token}"}
+        if api_key or api_email:
+            if not api_key:
+                raise ConfigurationError(
+                    "`api_email` is set but `api_key` is missing: pass api_key= "
+                    "or set CLOUDFLARE_API_KEY (or use api_token= / CLOUDFLARE_API_TOKEN)"
+                )
+            if not api_email:
+                raise ConfigurationError(
+                    "`api_key` is set but `api_email` is missing: pass api_email= "
+                    "or set CLOUDFLARE_EMAIL (the legacy global key needs both)"
+                )
+            return {"X-Auth-Key": api_key, "X-Auth-Email": api_email}
+        if default_headers and _AUTH_HEADERS & {name.lower() for name in default_headers}:
+            return {}
+        raise ConfigurationError(
+            "No credentials: pass api_token= (or set CLOUDFLARE_API_TOKEN), or api_key= "
+            "and api_email= (or set CLOUDFLARE_API_KEY and CLOUDFLARE_EMAIL)"
+        )
+
+    @staticmethod
+    def _clean_base_url(url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(f"`base_url` must be an http(s) URL, got {url!r}")
+        if parts.username or parts.password:
+            raise ConfigurationError("`base_url` must not embed credentials; use api_token=")
+        return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, account_id={self.account_id!r}, "
+            f"auth={self._auth_scheme!r}, timeout={self.timeout!r}, "
+            f"max_retries={self.max_retries!r})"
+        )
+
+    @cached_property
+    def aisearch(self) -> AsyncAISearch:
+        """AI Search: instances, namespaces, items, jobs and tokens."""
+        from .resources.aisearch import AsyncAISearch
+
+        return AsyncAISearch(self)
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the connection pool, unless it is a session the caller passed in."""
+        await self._transport.aclose()
+
+    async def close(self) -> None:
+        """Alias of :meth:`aclose`, as the official SDK names it."""
+        await self.aclose()
+
+    async def __aenter__(self) -> AsyncCloudflare:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- the request path ------------------------------------------------------------
+
+    def resolve_account_id(self, account_id: str | None) -> str:
+        """The account to use: the call's own, else the client's default."""
+        if account_id is None:
+            account_id = self.account_id
+            if account_id is None:
+                raise ConfigurationError(
+                    "No account id: pass account_id= to the call or to the client, "
+                    "or set CLOUDFLARE_ACCOUNT_ID"
+                )
+        if not isinstance(account_id, str) or not account_id.strip():
+            raise ValueError(f"`account_id` must be a non-empty string, got {account_id!r}")
+        return account_id
+
+    def _url(self, path: str, query: Mapping[str, object] | None, options: ResolvedOptions) -> str:
+        params = {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
+        if options.extra_query:
+            params.update({k: _query_value(v) for k, v in options.extra_query.items()})
+        url = self.base_url + path
+        return f"{url}?{urlencode(params, quote_via=quote)}" if params else url
+
+    def _body(
+        self, method: str, body: Mapping[str, Any] | NotGiven, options: ResolvedOptions
+    ) -> bytes | None:
+        if isinstance(body, NotGiven):
+            if options.extra_body:
+                raise TypeError(f"`extra_body` is not accepted by {method} requests without a body")
+            return None
+        if options.extra_body:
+            body = {**body, **options.extra_body}
+        return orjson.dumps(body)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, object] | None = None,
+        body: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        options: ResolvedOptions,
+        retry_safe: bool | None = None,
+    ) -> Response:
+        """Send one API request with retries; return the 2xx response or raise.
+
+        ``retry_safe`` says whether repeating the request is harmless; by
+        default that is true for GET, PUT and DELETE only.
+        """
+        if retry_safe is None:
+            retry_safe = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+        url = self._url(path, query, options)
+        payload = self._body(method, body, options)
+        headers = dict(self._headers)
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        if options.extra_headers:
+            headers.update(options.extra_headers)
+        timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
+        max_retries = (
+            self.max_retries if isinstance(options.max_retries, NotGiven) else options.max_retries
+        )
+        retries = 0
+        while True:
+            try:
+                response = await self._transport.send(
+                    method, url, headers=headers, body=payload, timeout=timeout
+                )
+            except APIConnectionError as exc:
+                reason = self._retry.error_reason(exc, retry_safe=retry_safe)
+                if reason is None or retries >= max_retries:
+                    raise
+                delay = self._retry.delay(retries)
+            else:
+                if response.status < 400:
+                    return response
+                reason = self._retry.status_reason(response.status, retry_safe=retry_safe)
+                if reason is None or retries >= max_retries:
+                    raise status_error(response)
+                delay = self._retry.delay(retries, response.headers)
+            retries += 1
+            log.debug(
+                "Retrying %s %s in %.2fs (retry %d of %d): %s",
+                method,
+                url,
+                delay,
+                retries,
+                max_retries,
+                reason,
+            )
+            await self._retry.sleep(delay)
+
+    def structure(self, data: Any, model: Any, response: Response) -> Any:
+        """Turn decoded JSON into ``model``; a mismatch is a typed API error."""
+        try:
+            return converter.structure(data, model)
+        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+            detail = (
+                "; ".join(cattrs.transform_error(exc))
+                if isinstance(exc, cattrs.BaseValidationError)
+                else str(exc)
+            )
+            raise APIResponseValidationError(
+                f"Unexpected response shape from {response.method} {response.url}: {detail}",
+                method=response.method,
+                url=response.url,
+                status_code=response.status,
+                body=data,
+            ) from exc
+
+    async def get_result(
+        self,
+        model: type[_T],
+        method: str,
+        path: str,
+        *,
+        options: ResolvedOptions,
+        query: Mapping[str, object] | None = None,
+        body: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        retry_safe: bool | None = None,
+        enveloped: bool = True,
+    ) -> _T:
+        """Request, unwrap the envelope (unless ``enveloped`` is False) and decode."""
+        response = await self.request(
+            method, path, query=query, body=body, options=options, retry_safe=retry_safe
+        )
+        data = decode_envelope(response).result if enveloped else decode_json(response)
+        result: _T = self.structure(data, model, response)
+        return result
+
+    async def get_page(
+        self,
+        model: type[_T],
+        path: str,
+        *,
+        query: Mapping[str, object],
+        options: ResolvedOptions,
+    ) -> Page[_T]:
+        """GET one page of a list endpoint."""
+        response = await self.request("GET", path, query=query, options=options)
+        envelope = decode_envelope(response)
+        items = self.structure(envelope.result or [], list[model], response)  # type: ignore[valid-type]
+        info = self.structure(envelope.result_info or {}, ResultInfo, response)
+        return Page(result=items, result_info=info)
+
+    def paginate(
+        self,
+        model: type[_T],
+        path: str,
+        *,
+        query: Mapping[str, object],
+        options: ResolvedOptions,
+    ) -> AsyncPaginator[_T]:
+        """A lazy paginator over a page-numbered list endpoint."""
+
+        async def fetch(page: int | None) -> Page[_T]:
+            params = dict(query)
+            if page is not None:
+                params["page"] = page
+            return await self.get_page(model, path, query=params, options=options)
+
+        start = query.get("page")
+        return AsyncPaginator(fetch, first_page=start if isinstance(start, int) else None)

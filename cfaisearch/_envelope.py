@@ -1,0 +1,206 @@
+"""Sans-I/O decoding of Cloudflare v4 responses.
+
+Everything here takes a status, headers and bytes and returns data or a typed
+error, so it is tested from fixtures without a network.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any, Final
+
+import attrs
+import orjson
+
+from ._exceptions import (
+    APIResponseValidationError,
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ErrorData,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+
+__all__ = ["Envelope", "Response", "decode_envelope", "decode_json", "retry_after", "status_error"]
+
+_STATUS_ERRORS: Final[Mapping[int, type[APIStatusError]]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+_MAX_RETRY_AFTER: Final = 60.0
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+@attrs.frozen
+class Response:
+    """One complete HTTP response, as the transport hands it over."""
+
+    method: str
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get("cf-ray")
+
+
+@attrs.frozen
+class Envelope:
+    """The useful part of a successful v4 envelope."""
+
+    result: Any
+    result_info: Mapping[str, Any] | None
+    messages: tuple[ErrorData, ...]
+
+
+def _load(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _error_data(raw: object) -> tuple[ErrorData, ...]:
+    if not isinstance(raw, list):
+        return ()
+    out: list[ErrorData] = []
+    for entry in raw:
+        if isinstance(entry, Mapping):
+            code = entry.get("code")
+            message = entry.get("message")
+            source = entry.get("source")
+            doc = entry.get("documentation_url")
+            out.append(
+                ErrorData(
+                    code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+                    message=str(message) if message is not None else None,
+                    documentation_url=doc if isinstance(doc, str) else None,
+                    source=source if isinstance(source, Mapping) else None,
+                )
+            )
+        elif isinstance(entry, str):
+            out.append(ErrorData(message=entry))
+    return tuple(out)
+
+
+def _text_summary(body: bytes) -> str:
+    """A short, single-line description of a non-JSON body (e.g. an edge HTML page)."""
+    match = _TITLE.search(body)
+    text = match.group(1) if match else body[:200]
+    summary = " ".join(text.decode("utf-8", "replace").split())
+    return summary[:200]
+
+
+def status_error(response: Response) -> APIStatusError:
+    """Build the typed error for a non-2xx response (or a 2xx with ``success: false``)."""
+    payload = _load(response.body)
+    errors = _error_data(payload.get("errors")) if isinstance(payload, Mapping) else ()
+    if errors:
+        detail = "; ".join(str(e) for e in errors)
+    elif isinstance(payload, Mapping) and isinstance(payload.get("error"), (str, Mapping)):
+        # Chat completions answer OpenAI-style errors outside the envelope.
+        err = payload["error"]
+        detail = str(err.get("message", err)) if isinstance(err, Mapping) else err
+    elif payload is None and response.body:
+        detail = _text_summary(response.body)
+    else:
+        try:
+            detail = HTTPStatus(response.status).phrase
+        except ValueError:
+            detail = "Unknown status"
+    where = f"HTTP {response.status}; {response.method} {response.url}"
+    if response.request_id:
+        where += f"; cf-ray {response.request_id}"
+    cls = _STATUS_ERRORS.get(response.status)
+    if cls is None:
+        cls = InternalServerError if response.status >= 500 else APIStatusError
+    return cls(
+        f"{detail} ({where})",
+        method=response.method,
+        url=response.url,
+        status_code=response.status,
+        request_id=response.request_id,
+        headers=response.headers,
+        body=payload if payload is not None else response.body.decode("utf-8", "replace"),
+        errors=errors,
+    )
+
+
+def decode_json(response: Response) -> Any:
+    """Decode a 2xx JSON body that is not enveloped (chat completions)."""
+    try:
+        return orjson.loads(response.body)
+    except orjson.JSONDecodeError:
+        raise APIResponseValidationError(
+            f"Expected a JSON body, got {_text_summary(response.body)!r} "
+            f"(HTTP {response.status}; {response.method} {response.url})",
+            method=response.method,
+            url=response.url,
+            status_code=response.status,
+            body=response.body.decode("utf-8", "replace"),
+        ) from None
+
+
+def decode_envelope(response: Response) -> Envelope:
+    """Decode a 2xx v4 envelope; ``success: false`` becomes an :class:`APIStatusError`."""
+    payload = decode_json(response)
+    if not isinstance(payload, Mapping) or ("result" not in payload and "success" not in payload):
+        raise APIResponseValidationError(
+            f"Expected a Cloudflare v4 envelope (HTTP {response.status}; "
+            f"{response.method} {response.url})",
+            method=response.method,
+            url=response.url,
+            status_code=response.status,
+            body=payload,
+        )
+    if payload.get("success") is False:
+        raise status_error(response)
+    info = payload.get("result_info")
+    return Envelope(
+        result=payload.get("result"),
+        result_info=info if isinstance(info, Mapping) else None,
+        messages=_error_data(payload.get("messages")),
+    )
+
+
+def retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
+    """The delay a response asks for, in seconds, if it is sensible (0 < d <= 60)."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
+        try:
+            delay: float | None = float(raw_ms) / 1000
+        except ValueError:
+            delay = None
+    else:
+        raw = headers.get("retry-after")
+        if raw is None:
+            return None
+        try:
+            delay = float(raw)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(raw)
+            except (TypeError, ValueError):
+                return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            delay = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    if delay is None or not 0 < delay <= _MAX_RETRY_AFTER:
+        return None
+    return delay

@@ -1,0 +1,203 @@
+"""The exception tree shared by both clients.
+
+Names follow the official ``cloudflare`` package so ``except`` clauses carry
+over. No exception holds request headers, so credentials cannot leak through
+``str()``, ``repr()`` or a logged traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CloudflareError",
+    "ConfigurationError",
+    "ConflictError",
+    "ErrorData",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StreamError",
+    "UnprocessableEntityError",
+    "WaitTimeoutError",
+]
+
+
+@attrs.frozen(kw_only=True)
+class ErrorData:
+    """One entry of the envelope's ``errors`` (or ``messages``) array."""
+
+    code: int | None = None
+    message: str | None = None
+    documentation_url: str | None = None
+    source: Mapping[str, Any] | None = None
+
+    def __str__(self) -> str:
+        if self.code is None:
+            return self.message or ""
+        return f"[{self.code}] {self.message or ''}".rstrip()
+
+
+class CloudflareError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigurationError(CloudflareError, ValueError):
+    """The client was built without something it needs (credentials, an account id)."""
+
+
+class APIError(CloudflareError):
+    """A request failed; ``method`` and ``url`` say which one."""
+
+    message: str
+    method: str
+    url: str
+    body: object
+    errors: tuple[ErrorData, ...]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        body: object = None,
+        errors: Sequence[ErrorData] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.body = body
+        self.errors = tuple(errors)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class APIConnectionError(APIError):
+    """No HTTP response was received (DNS, refused connection, reset, TLS...).
+
+    ``reached_server`` is False only when the request provably never left this
+    machine (the connection was never established); retries of requests that
+    change state depend on it.
+    """
+
+    reached_server: bool
+
+    def __init__(
+        self, message: str = "Connection error.", *, method: str, url: str, reached_server: bool
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.reached_server = reached_server
+
+
+class APITimeoutError(APIConnectionError):
+    """The request did not complete within its timeout."""
+
+    def __init__(
+        self, *, method: str, url: str, timeout: float | None, reached_server: bool
+    ) -> None:
+        super().__init__(
+            f"Request timed out after {timeout}s: {method} {url}",
+            method=method,
+            url=url,
+            reached_server=reached_server,
+        )
+
+
+class APIResponseValidationError(APIError):
+    """A successful response whose body does not have the documented shape."""
+
+    status_code: int
+
+    def __init__(
+        self, message: str, *, method: str, url: str, status_code: int, body: object
+    ) -> None:
+        super().__init__(message, method=method, url=url, body=body)
+        self.status_code = status_code
+
+
+class APIStatusError(APIError):
+    """The API answered with an error status, or with ``success: false``."""
+
+    status_code: int
+    request_id: str | None
+    headers: Mapping[str, str]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        request_id: str | None,
+        headers: Mapping[str, str],
+        body: object,
+        errors: Sequence[ErrorData] = (),
+    ) -> None:
+        super().__init__(message, method=method, url=url, body=body, errors=errors)
+        self.status_code = status_code
+        self.request_id = request_id
+        self.headers = headers
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429."""
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 500 and above."""
+
+
+class StreamError(APIError):
+    """A streamed response broke off or carried an error event."""
+
+
+class WaitTimeoutError(CloudflareError, TimeoutError):
+    """A ``wait()`` helper gave up before the awaited state was reached.
+
+    ``last`` holds the most recent object seen, so callers can report progress.
+    """
+
+    last: object
+
+    def __init__(self, message: str, *, last: object) -> None:
+        super().__init__(message)
+        self.last = last

@@ -1,0 +1,115 @@
+"""Per-call request options and the NOT_GIVEN sentinel.
+
+``NOT_GIVEN`` marks a keyword the caller did not pass, so that "leave this field
+out of the request" stays distinct from "send an explicit null".
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any, Final, Literal, TypedDict
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # pragma: no cover - exercised on 3.10 only
+    from typing_extensions import Unpack
+
+import attrs
+
+__all__ = [
+    "NOT_GIVEN",
+    "NotGiven",
+    "RequestOptions",
+    "ResolvedOptions",
+    "Unpack",
+    "resolve_options",
+]
+
+
+class NotGiven:
+    """Type of :data:`NOT_GIVEN`; falsy, a singleton, and never sent on the wire."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __reduce__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
+
+
+class RequestOptions(TypedDict, total=False):
+    """Keywords every API method accepts on top of its own parameters."""
+
+    timeout: float | None
+    """Seconds for the whole exchange (connect, send, read); ``None`` waits forever."""
+    max_retries: int
+    """Overrides the client's ``max_retries`` for this call."""
+    extra_headers: Mapping[str, str]
+    """Headers merged over the client's (a value replaces the client's one)."""
+    extra_query: Mapping[str, str | int | float | bool]
+    """Query parameters merged over the method's own."""
+    extra_body: Mapping[str, Any]
+    """JSON properties merged over the method's own body."""
+
+
+_OPTION_NAMES: Final = frozenset(RequestOptions.__annotations__)
+
+
+@attrs.frozen(kw_only=True)
+class ResolvedOptions:
+    """Request options after validation; what the request path consumes."""
+
+    timeout: float | NotGiven | None = NOT_GIVEN
+    max_retries: int | NotGiven = NOT_GIVEN
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, str | int | float | bool] | None = None
+    extra_body: Mapping[str, Any] | None = None
+
+
+_NO_OPTIONS: Final = ResolvedOptions()
+
+
+def resolve_options(options: Mapping[str, Any]) -> ResolvedOptions:
+    """Validate the ``**options`` a method received.
+
+    ``**options`` is typed for checkers, but at run time Python accepts any
+    keyword there; a misspelt parameter must fail loudly rather than vanish.
+    """
+    if not options:
+        return _NO_OPTIONS
+    unknown = set(options) - _OPTION_NAMES
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise TypeError(f"unexpected keyword argument(s): {names}")
+    timeout = options.get("timeout", NOT_GIVEN)
+    if (
+        not isinstance(timeout, NotGiven)
+        and timeout is not None
+        and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0)
+    ):
+        raise ValueError(f"`timeout` must be a positive number of seconds or None, got {timeout!r}")
+    max_retries = options.get("max_retries", NOT_GIVEN)
+    if not isinstance(max_retries, NotGiven) and (
+        isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
+    ):
+        raise ValueError(f"`max_retries` must be a non-negative integer, got {max_retries!r}")
+    return ResolvedOptions(
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=options.get("extra_headers"),
+        extra_query=options.get("extra_query"),
+        extra_body=options.get("extra_body"),
+    )

@@ -1,0 +1,1 @@
+"""Hand-written async resources: the source of truth for the generated sync facade."""

@@ -1,0 +1,131 @@
+"""Indexing jobs of an instance in the default namespace (``/instances/{id}/jobs``)."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import time
+
+from .._exceptions import WaitTimeoutError
+from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
+from .._pagination import AsyncPaginator
+from ..types.jobs import Job, JobLog
+from ._base import AsyncResource, body, instance_id, page_params, segment
+
+__all__ = ["AsyncJobs"]
+
+_MAX_PER_PAGE = 50
+
+
+class AsyncJobs(AsyncResource):
+    """Create, list, inspect and wait for an instance's indexing jobs."""
+
+    def _path(self, account_id: str | None, id: str, *rest: str) -> str:
+        account = segment("account_id", self._client.resolve_account_id(account_id))
+        path = f"/accounts/{account}/ai-search/instances/{instance_id(id)}/jobs"
+        return "/".join((path, *rest))
+
+    async def create(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        description: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Job:
+        """Start an indexing job for instance ``id``.
+
+        Not retried after the request may have reached the server (a repeat
+        could start a second job); see the retry policy in the docs.
+        """
+        return await self._client.get_result(
+            Job,
+            "POST",
+            self._path(account_id, id),
+            body=body(description=description),
+            options=resolve_options(options),
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPaginator[Job]:
+        """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        return self._client.paginate(
+            Job,
+            self._path(account_id, id),
+            query=page_params(page, per_page, max_per_page=_MAX_PER_PAGE),
+            options=resolve_options(options),
+        )
+
+    async def get(
+        self,
+        job_id: str,
+        *,
+        id: str,
+        account_id: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Job:
+        """Get the details of job ``job_id`` of instance ``id``."""
+        return await self._client.get_result(
+            Job,
+            "GET",
+            self._path(account_id, id, segment("job_id", job_id)),
+            options=resolve_options(options),
+        )
+
+    async def logs(
+        self,
+        job_id: str,
+        *,
+        id: str,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> builtins.list[JobLog]:
+        """Get one page of the log entries of job ``job_id``."""
+        return await self._client.get_result(
+            builtins.list[JobLog],
+            "GET",
+            self._path(account_id, id, segment("job_id", job_id), "logs"),
+            query=page_params(page, per_page, max_per_page=_MAX_PER_PAGE),
+            options=resolve_options(options),
+        )
+
+    async def wait(
+        self,
+        job_id: str,
+        *,
+        id: str,
+        account_id: str | None = None,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> Job:
+        """Poll job ``job_id`` until it has ended; return its final state.
+
+        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
+        seen) if it is still running after ``timeout`` seconds.
+        """
+        if poll_interval <= 0:
+            raise ValueError(f"`poll_interval` must be positive, got {poll_interval!r}")
+        if timeout <= 0:
+            raise ValueError(f"`timeout` must be positive, got {timeout!r}")
+        deadline = time.monotonic() + timeout
+        while True:
+            job = await self.get(job_id, id=id, account_id=account_id)
+            if job.ended:
+                return job
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WaitTimeoutError(
+                    f"job {job_id!r} of instance {id!r} still running after {timeout}s "
+                    f"(last seen at {job.last_seen_at})",
+                    last=job,
+                )
+            await asyncio.sleep(min(poll_interval, remaining))
