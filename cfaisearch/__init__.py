@@ -72,7 +72,35 @@ _EXPORTS = {
     ),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncCloudflare",
+    "AsyncPaginator",
+    "AuthenticationError",
+    "BadRequestError",
+    "Cloudflare",
+    "CloudflareError",
+    "ConfigurationError",
+    "ConflictError",
+    "ErrorData",
+    "InternalServerError",
+    "NOT_GIVEN",
+    "NotFoundError",
+    "NotGiven",
+    "Page",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestOptions",
+    "StreamError",
+    "SyncPager",
+    "UnprocessableEntityError",
+    "WaitTimeoutError",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,46 @@
+"""Entry points for everything: tests, lint, typecheck, generate, docs, bench, demo.
+
+Run `nox -l` for the list. Each session installs what it needs, so a fresh
+machine needs only `pip install nox`.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint", "typecheck"]
+
+RUFF = "ruff>=0.6"
+MYPY = "mypy>=1.11"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (ruff is needed by the generated-code freshness check)."""
+    session.install("-e", ".[test]", RUFF)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over everything, generated code included."""
+    session.install(RUFF)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package, and on the typing assertions in tests/typing."""
+    session.install("-e", ".[test]", MYPY)
+    session.run("mypy", "cfaisearch")
+    session.run("mypy", "--strict", "tests/typing")
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate the sync facade (cfaisearch/_sync/) from the async resources."""
+    session.install("-e", ".", RUFF)
+    session.run("python", "scripts/gen_sync.py", *session.posargs)

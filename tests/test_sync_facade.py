@@ -1,0 +1,219 @@
+"""The generated sync facade: parity with the async client, threads, loops, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib
+import inspect
+import pkgutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+import cfaisearch as cf
+import cfaisearch._sync
+import cfaisearch.resources
+
+from .conftest import ACCOUNT, envelope, make_sync
+
+ROOT = Path(__file__).resolve().parent.parent
+PATH = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"
+
+
+@pytest.fixture(scope="module")
+def threaded_base_url() -> Iterator[str]:
+    """A loopback API server on its own thread and loop, so sync calls can block freely."""
+    started = threading.Event()
+    state: dict[str, object] = {}
+
+    async def get_job(request: web.Request) -> web.Response:
+        return web.json_response(envelope({"id": request.match_info["job_id"], "source": "user"}))
+
+    async def fail(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"success": False, "errors": [{"code": 7002, "message": "not found"}]}, status=404
+        )
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get(PATH + "/missing", fail)
+        app.router.add_get(PATH + "/{job_id}", get_job)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        state["url"] = f"http://127.0.0.1:{port}/client/v4"
+        stop = asyncio.Event()
+        state["stop"] = stop
+        state["loop"] = asyncio.get_running_loop()
+        started.set()
+        await stop.wait()
+        await runner.cleanup()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    started.wait(10)
+    yield str(state["url"])
+    loop = state["loop"]
+    assert isinstance(loop, asyncio.AbstractEventLoop)
+    loop.call_soon_threadsafe(state["stop"].set)  # type: ignore[attr-defined]
+    thread.join(10)
+
+
+def portal_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "cfaisearch-portal"]
+
+
+def test_sync_call_returns_models_and_raises_typed_errors(threaded_base_url: str) -> None:
+    with make_sync(base_url=threaded_base_url) as client:
+        job = client.aisearch.instances.jobs.get("j1", id="docs")
+        assert isinstance(job, cf.types.Job)
+        assert job.id == "j1"
+        with pytest.raises(cf.NotFoundError, match=r"\[7002\] not found"):
+            client.aisearch.instances.jobs.get("missing", id="docs")
+        with pytest.raises(ValueError, match="`job_id`"):
+            client.aisearch.instances.jobs.get("", id="docs")
+
+
+async def test_sync_client_works_inside_a_running_event_loop(threaded_base_url: str) -> None:
+    # As in a Jupyter cell: a loop is running in this thread, and the call blocks it.
+    asyncio.get_running_loop()
+    with make_sync(base_url=threaded_base_url) as client:
+        assert client.aisearch.instances.jobs.get("in-loop", id="docs").id == "in-loop"
+
+
+def test_many_threads_share_one_client(threaded_base_url: str) -> None:
+    with make_sync(base_url=threaded_base_url) as client:
+
+        def work(n: int) -> list[str]:
+            return [
+                client.aisearch.instances.jobs.get(f"t{n}-{i}", id="docs").id for i in range(15)
+            ]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(work, range(8)))
+        assert results == [[f"t{n}-{i}" for i in range(15)] for n in range(8)]
+        assert len([t for t in portal_threads() if t.is_alive()]) >= 1
+
+
+def test_close_stops_the_loop_thread_and_session(threaded_base_url: str) -> None:
+    client = make_sync(base_url=threaded_base_url)
+    client.aisearch.instances.jobs.get("x", id="docs")
+    thread = client._portal._thread
+    session = client._async._transport._session
+    assert thread is not None
+    assert session is not None
+    client.close()
+    client.close()  # idempotent
+    assert not thread.is_alive()
+    assert session.closed
+    with pytest.raises(cf.CloudflareError, match="closed"):
+        client.aisearch.instances.jobs.get("x", id="docs")
+
+
+def test_an_unclosed_client_is_cleaned_up_when_collected(threaded_base_url: str) -> None:
+    client = make_sync(base_url=threaded_base_url)
+    client.aisearch.instances.jobs.get("x", id="docs")
+    thread = client._portal._thread
+    assert thread is not None
+    del client
+    gc.collect()
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_calling_from_the_portal_thread_is_refused(threaded_base_url: str) -> None:
+    with make_sync(base_url=threaded_base_url) as client:
+        client.aisearch.instances.jobs.get("warm", id="docs")
+
+        async def reenter() -> str:
+            return client.aisearch.instances.jobs.get("x", id="docs").id
+
+        with pytest.raises(cf.CloudflareError, match="deadlock"):
+            client._portal.call(reenter)
+
+
+def test_a_client_is_not_used_across_fork() -> None:
+    code = (
+        "import os, sys, cfaisearch\n"
+        "c = cfaisearch.Cloudflare(api_token='t', account_id='a', base_url='http://127.0.0.1:9')\n"
+        "c._portal._running_loop()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    try:\n"
+        "        c.aisearch.instances.jobs.get('j', id='i')\n"
+        "    except cfaisearch.CloudflareError as e:\n"
+        "        os._exit(0 if 'fork' in str(e) else 1)\n"
+        "    os._exit(2)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "c.close()\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _resource_pairs() -> Iterator[tuple[type, type]]:
+    for info in pkgutil.iter_modules(cfaisearch.resources.__path__):
+        if info.name.startswith("_"):
+            continue
+        async_module = importlib.import_module(f"cfaisearch.resources.{info.name}")
+        sync_module = importlib.import_module(f"cfaisearch._sync.{info.name}")
+        for name, cls in vars(async_module).items():
+            if (
+                name.startswith("Async")
+                and inspect.isclass(cls)
+                and cls.__module__ == async_module.__name__
+            ):
+                yield cls, getattr(sync_module, name[len("Async") :])
+
+
+PAIRS = list(_resource_pairs())
+
+
+def test_every_async_resource_module_has_a_generated_twin() -> None:
+    assert {cls.__name__ for cls, _ in PAIRS} >= {"AsyncJobs", "AsyncInstances", "AsyncAISearch"}
+
+
+@pytest.mark.parametrize(("async_cls", "sync_cls"), PAIRS, ids=[a.__name__ for a, _ in PAIRS])
+def test_every_public_method_has_a_sync_twin_with_identical_parameters(
+    async_cls: type, sync_cls: type
+) -> None:
+    public = {n for n in dir(async_cls) if not n.startswith("_")}
+    assert public == {n for n in dir(sync_cls) if not n.startswith("_")}
+    for name in public:
+        a, s = inspect.getattr_static(async_cls, name), inspect.getattr_static(sync_cls, name)
+        if isinstance(a, property) or hasattr(a, "func"):  # cached_property sub-resources
+            continue
+        assert inspect.signature(a).parameters == inspect.signature(s).parameters, name
+        assert inspect.getdoc(a) == inspect.getdoc(s), name
+        assert not inspect.iscoroutinefunction(s), name
+
+
+def test_client_constructors_match_except_the_session() -> None:
+    a = dict(inspect.signature(cf.AsyncCloudflare).parameters)
+    a.pop("http_session")
+    assert a == dict(inspect.signature(cf.Cloudflare).parameters)
+
+
+def test_committed_sync_facade_is_fresh() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/gen_sync.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_generated_files_are_marked(tmp_path: Path) -> None:
+    for path in Path(cfaisearch._sync.__file__).parent.glob("*.py"):
+        if path.name != "__init__.py":
+            assert path.read_text().startswith("# Generated by scripts/gen_sync.py"), path
