@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._binary import AsyncBinaryResponse, BinaryResponse
     from ._client import AsyncCloudflare
     from ._exceptions import (
         APIConnectionError,
@@ -34,6 +35,14 @@ if TYPE_CHECKING:
     )
     from ._options import NOT_GIVEN, NotGiven, RequestOptions
     from ._pagination import AsyncPaginator, Page, SyncPager
+    from ._raw import RawResponse
+    from ._streaming import (
+        AsyncChatCompletionStream,
+        ChatCompletionChunk,
+        ChatCompletionStream,
+        ChatStreamEvent,
+        RetrievedChunks,
+    )
     from ._sync import Cloudflare
     from ._version import __version__
 
@@ -46,6 +55,19 @@ _EXPORTS = {
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "SyncPager": "._pagination",
+    "AsyncBinaryResponse": "._binary",
+    "BinaryResponse": "._binary",
+    "RawResponse": "._raw",
+    **dict.fromkeys(
+        [
+            "AsyncChatCompletionStream",
+            "ChatCompletionChunk",
+            "ChatCompletionStream",
+            "ChatStreamEvent",
+            "RetrievedChunks",
+        ],
+        "._streaming",
+    ),
     "__version__": "._version",
     **dict.fromkeys(
         [

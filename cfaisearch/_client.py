@@ -8,25 +8,30 @@ import platform
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
+import attrs
 import cattrs
 import orjson
 
 from ._converter import converter
 from ._envelope import Response, decode_envelope, decode_json, status_error
 from ._exceptions import APIConnectionError, APIResponseValidationError, ConfigurationError
+from ._files import MultipartForm
 from ._options import NOT_GIVEN, NotGiven, ResolvedOptions
 from ._pagination import AsyncPaginator, Page
+from ._raw import RequestInfo, ResponseInfo, record_response
 from ._retry import RetryPolicy
-from ._transport import Transport
+from ._transport import StreamedResponse, Transport
 from ._version import __version__
 from .types.shared import ResultInfo
 
 if TYPE_CHECKING:
     import aiohttp
 
+    from ._binary import AsyncBinaryResponse
+    from ._streaming import AsyncChatCompletionStream, CompletionT
     from .resources.aisearch import AsyncAISearch
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncCloudflare"]
@@ -212,6 +217,26 @@ class AsyncCloudflare:
             body = {**body, **options.extra_body}
         return orjson.dumps(body)
 
+    def _payload(
+        self,
+        method: str,
+        body: Mapping[str, Any] | NotGiven,
+        multipart: MultipartForm | None,
+        options: ResolvedOptions,
+    ) -> bytes | MultipartForm | None:
+        if multipart is None:
+            return self._body(method, body, options)
+        if not isinstance(body, NotGiven):
+            raise TypeError("a request has either a JSON body or a multipart form, not both")
+        if options.extra_body:
+            extra = tuple(
+                (name, value if isinstance(value, str) else orjson.dumps(value).decode())
+                for name, value in options.extra_body.items()
+            )
+            multipart = attrs.evolve(multipart, fields=multipart.fields + extra)
+        return multipart
+
+    @overload
     async def request(
         self,
         method: str,
@@ -219,23 +244,61 @@ class AsyncCloudflare:
         *,
         query: Mapping[str, object] | None = None,
         body: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        multipart: MultipartForm | None = None,
+        headers: Mapping[str, str] | None = None,
         options: ResolvedOptions,
         retry_safe: bool | None = None,
-    ) -> Response:
+        stream: Literal[False] = False,
+    ) -> Response: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, object] | None = None,
+        body: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        multipart: MultipartForm | None = None,
+        headers: Mapping[str, str] | None = None,
+        options: ResolvedOptions,
+        retry_safe: bool | None = None,
+        stream: Literal[True],
+    ) -> StreamedResponse: ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, object] | None = None,
+        body: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        multipart: MultipartForm | None = None,
+        headers: Mapping[str, str] | None = None,
+        options: ResolvedOptions,
+        retry_safe: bool | None = None,
+        stream: bool = False,
+    ) -> Response | StreamedResponse:
         """Send one API request with retries; return the 2xx response or raise.
 
         ``retry_safe`` says whether repeating the request is harmless; by
-        default that is true for GET, PUT and DELETE only.
+        default that is true for GET, PUT and DELETE only. A ``multipart``
+        body is sent again only if its files can be re-read from the start.
+        With ``stream`` the body of a 2xx response is left unread (see
+        :class:`~cfaisearch._transport.StreamedResponse`); once it is returned
+        nothing is retried.
         """
         if retry_safe is None:
             retry_safe = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
         url = self._url(path, query, options)
-        payload = self._body(method, body, options)
-        headers = dict(self._headers)
-        if payload is not None:
-            headers["Content-Type"] = "application/json"
+        payload = self._payload(method, body, multipart, options)
+        request_headers = dict(self._headers)
+        if isinstance(payload, bytes):
+            request_headers["Content-Type"] = "application/json"
+        if headers:
+            request_headers.update(headers)
         if options.extra_headers:
-            headers.update(options.extra_headers)
+            request_headers.update(options.extra_headers)
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
         max_retries = (
             self.max_retries if isinstance(options.max_retries, NotGiven) else options.max_retries
@@ -244,20 +307,36 @@ class AsyncCloudflare:
         while True:
             try:
                 response = await self._transport.send(
-                    method, url, headers=headers, body=payload, timeout=timeout
+                    method,
+                    url,
+                    headers=request_headers,
+                    body=payload,
+                    timeout=timeout,
+                    stream=stream,
                 )
             except APIConnectionError as exc:
                 reason = self._retry.error_reason(exc, retry_safe=retry_safe)
-                if reason is None or retries >= max_retries:
+                if reason is None or retries >= max_retries or not _replayable(payload):
                     raise
                 delay = self._retry.delay(retries)
             else:
                 if response.status < 400:
+                    content = response.body if isinstance(response, Response) else None
+                    record_response(
+                        ResponseInfo(
+                            request=RequestInfo(method=method, url=url),
+                            status=response.status,
+                            headers=response.headers,
+                            content=content,
+                            retries_taken=retries,
+                        )
+                    )
                     return response
-                reason = self._retry.status_reason(response.status, retry_safe=retry_safe)
-                if reason is None or retries >= max_retries:
-                    raise status_error(response)
-                delay = self._retry.delay(retries, response.headers)
+                failed = response if isinstance(response, Response) else await response.buffered()
+                reason = self._retry.status_reason(failed.status, retry_safe=retry_safe)
+                if reason is None or retries >= max_retries or not _replayable(payload):
+                    raise status_error(failed)
+                delay = self._retry.delay(retries, failed.headers)
             retries += 1
             log.debug(
                 "Retrying %s %s in %.2fs (retry %d of %d): %s",
@@ -297,12 +376,19 @@ class AsyncCloudflare:
         options: ResolvedOptions,
         query: Mapping[str, object] | None = None,
         body: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        multipart: MultipartForm | None = None,
         retry_safe: bool | None = None,
         enveloped: bool = True,
     ) -> _T:
         """Request, unwrap the envelope (unless ``enveloped`` is False) and decode."""
         response = await self.request(
-            method, path, query=query, body=body, options=options, retry_safe=retry_safe
+            method,
+            path,
+            query=query,
+            body=body,
+            multipart=multipart,
+            options=options,
+            retry_safe=retry_safe,
         )
         data = decode_envelope(response).result if enveloped else decode_json(response)
         result: _T = self.structure(data, model, response)
@@ -323,6 +409,67 @@ class AsyncCloudflare:
         info = self.structure(envelope.result_info or {}, ResultInfo, response)
         return Page(result=items, result_info=info)
 
+    async def get_result_with_info(
+        self,
+        model: type[_T],
+        path: str,
+        *,
+        query: Mapping[str, object],
+        options: ResolvedOptions,
+    ) -> _T:
+        """GET a list that pages by cursor or offset: ``model`` receives ``result``
+        together with the members of ``result_info`` (cursor, offset, totals)."""
+        response = await self.request("GET", path, query=query, options=options)
+        envelope = decode_envelope(response)
+        data = {**(envelope.result_info or {}), "result": envelope.result or []}
+        result: _T = self.structure(data, model, response)
+        return result
+
+    async def chat_stream(
+        self,
+        completion: type[CompletionT],
+        path: str,
+        *,
+        body: Mapping[str, Any],
+        options: ResolvedOptions,
+    ) -> AsyncChatCompletionStream[CompletionT]:
+        """POST a chat request with ``"stream": true``; return the opened event stream.
+
+        Opening it is retried like any read; nothing is retried once it is open.
+        """
+        from ._streaming import open_chat_stream
+
+        response = await self.request(
+            "POST",
+            path,
+            body={**body, "stream": True},
+            headers={"Accept": "text/event-stream"},
+            options=options,
+            retry_safe=True,
+            stream=True,
+        )
+        return await open_chat_stream(response, completion)
+
+    async def get_binary(
+        self,
+        path: str,
+        *,
+        options: ResolvedOptions,
+        query: Mapping[str, object] | None = None,
+    ) -> AsyncBinaryResponse:
+        """GET a file; its body is left unread for the caller to read or stream."""
+        from ._binary import AsyncBinaryResponse
+
+        response = await self.request(
+            "GET",
+            path,
+            query=query,
+            headers={"Accept": "application/octet-stream"},
+            options=options,
+            stream=True,
+        )
+        return AsyncBinaryResponse(response)
+
     def paginate(
         self,
         model: type[_T],
@@ -341,3 +488,8 @@ class AsyncCloudflare:
 
         start = query.get("page")
         return AsyncPaginator(fetch, first_page=start if isinstance(start, int) else None)
+
+
+def _replayable(payload: bytes | MultipartForm | None) -> bool:
+    """Whether the request body can be sent again (a half-read file object cannot)."""
+    return not isinstance(payload, MultipartForm) or payload.replayable

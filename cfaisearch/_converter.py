@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
+from cattrs.strategies import configure_union_passthrough
 
 from ._wire import MODEL_NAMES
 
@@ -51,6 +52,10 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=strict)
     conv.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
     conv.register_structure_hook_func(_is_literal, _literal_hook(strict))
+    # Unions of JSON scalars (``str | float | bool`` metadata values, ``str |
+    # list[Part] | None`` message content) are checked and passed through; any
+    # other member (the list) is structured as usual.
+    configure_union_passthrough(str | int | float | bool | None, conv)
 
     def attrs_hook_factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
         renames = MODEL_NAMES.get(cls.__name__, {})

@@ -54,7 +54,11 @@ class RequestOptions(TypedDict, total=False):
     """Keywords every API method accepts on top of its own parameters."""
 
     timeout: float | None
-    """Seconds for the whole exchange (connect, send, read); ``None`` waits forever."""
+    """Seconds for the whole exchange (connect, send, read); ``None`` waits forever.
+
+    For a streamed response (chat stream, download) it bounds each wait for
+    more data instead, so a long answer that keeps arriving is never cut off.
+    """
     max_retries: int
     """Overrides the client's ``max_retries`` for this call."""
     extra_headers: Mapping[str, str]

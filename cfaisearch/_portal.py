@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from ._exceptions import CloudflareError
@@ -84,6 +84,25 @@ class Portal:
             future.cancel()
             raise
 
+    def iterate(self, make: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]:
+        """Bridge the iterator ``make()`` returns one item per hop; leaving early closes it.
+
+        The async iterator is made and runs on the portal loop; only its items
+        cross over. If the caller stops early (``break``, an exception, garbage
+        collection), its ``aclose()`` runs on the loop, so streams release
+        their connection before the loop statement is left.
+        """
+        iterator = self.call(_make, make)
+        finished = False
+        try:
+            while not isinstance(item := self.call(_next, iterator), _End):
+                yield item
+            finished = True
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if not finished and aclose is not None and not self._closed:
+                self.call(aclose)
+
     def close(self, final: Callable[[], Awaitable[None]] | None = None) -> None:
         """Run ``final`` (e.g. closing the session) on the loop, then stop it. Idempotent."""
         with self._lock:
@@ -107,3 +126,18 @@ async def _as_coroutine(
     fn: Callable[..., Awaitable[_T]], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> _T:
     return await fn(*args, **kwargs)
+
+
+async def _make(make: Callable[[], AsyncIterator[_T]]) -> AsyncIterator[_T]:
+    return make()
+
+
+class _End:
+    """The end of an iteration, returned as a value so the item stays typed."""
+
+
+async def _next(iterator: AsyncIterator[_T]) -> _T | _End:
+    try:
+        return await iterator.__anext__()
+    except StopAsyncIteration:
+        return _End()

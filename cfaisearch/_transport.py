@@ -1,23 +1,31 @@
 """Everything that touches aiohttp: the session, one round trip, error mapping.
 
 This is the only module that imports aiohttp, so the rest of the package is
-testable without sockets and ``import cfaisearch`` stays cheap.
+testable without sockets and ``import cfaisearch`` stays cheap. A round trip
+either reads the whole body (:class:`~cfaisearch._envelope.Response`) or hands
+back a :class:`StreamedResponse` whose body is read piece by piece (chat
+streams, downloads).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Final, Literal, overload
 
 import aiohttp
+import aiohttp.abc
+import aiohttp.payload
 from yarl import URL
 
 from ._envelope import Response
 from ._exceptions import APIConnectionError, APITimeoutError, CloudflareError
+from ._files import FilePart, MultipartForm
 
-__all__ = ["Transport"]
+__all__ = ["StreamedResponse", "Transport"]
 
 log = logging.getLogger("cfaisearch")
 
@@ -54,63 +62,94 @@ class Transport:
             )
         return self._session
 
+    @overload
     async def send(
         self,
         method: str,
         url: str,
         *,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: bytes | MultipartForm | None,
         timeout: float | None,
-    ) -> Response:
-        """One HTTP exchange, body included, bounded by ``timeout`` seconds."""
+        stream: Literal[False] = False,
+    ) -> Response: ...
+
+    @overload
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | MultipartForm | None,
+        timeout: float | None,
+        stream: Literal[True],
+    ) -> StreamedResponse: ...
+
+    @overload
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | MultipartForm | None,
+        timeout: float | None,
+        stream: bool,
+    ) -> Response | StreamedResponse: ...
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | MultipartForm | None,
+        timeout: float | None,
+        stream: bool = False,
+    ) -> Response | StreamedResponse:
+        """One HTTP exchange.
+
+        Without ``stream`` the body is read too, and ``timeout`` bounds the whole
+        exchange. With ``stream`` the body is left unread and ``timeout`` bounds
+        each read instead: a long answer that keeps arriving is never cut off.
+        """
         session = self._get_session()
-        client_timeout = aiohttp.ClientTimeout(
-            total=timeout,
-            connect=min(_CONNECT_TIMEOUT, timeout) if timeout is not None else _CONNECT_TIMEOUT,
+        connect = min(_CONNECT_TIMEOUT, timeout) if timeout is not None else _CONNECT_TIMEOUT
+        client_timeout = (
+            aiohttp.ClientTimeout(total=None, connect=connect, sock_read=timeout)
+            if stream
+            else aiohttp.ClientTimeout(total=timeout, connect=connect)
         )
+        data = _multipart(body) if isinstance(body, MultipartForm) else body
         started = time.perf_counter()
-        try:
-            async with session.request(
+        response: Response | StreamedResponse
+        with _mapped_errors(method, url, timeout):
+            resp = await session.request(
                 method,
                 # Segments are percent-encoded by the caller; yarl must not re-quote them.
                 URL(url, encoded=True),
                 headers=headers,
-                data=body,
+                data=data,
                 timeout=client_timeout,
                 allow_redirects=True,
-            ) as resp:
-                payload = await resp.read()
+            )
+            if stream:
+                response = StreamedResponse(resp, method=method, url=url, timeout=timeout)
+            else:
+                try:
+                    payload = await resp.read()
+                finally:
+                    resp.release()
                 response = Response(method, url, resp.status, resp.headers, payload)
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise APITimeoutError(
-                method=method, url=url, timeout=timeout, reached_server=False
-            ) from exc
-        except asyncio.TimeoutError as exc:
-            raise APITimeoutError(
-                method=method, url=url, timeout=timeout, reached_server=True
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(
-                f"Could not connect: {method} {url} ({exc.os_error.strerror or exc.os_error})",
-                method=method,
-                url=url,
-                reached_server=False,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"Connection failed during {method} {url}: {type(exc).__name__}: {exc}",
-                method=method,
-                url=url,
-                reached_server=True,
-            ) from exc
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s %s -> %d (%.1f ms, cf-ray %s)",
+                "%s %s -> %d (%.1f ms%s, cf-ray %s)",
                 method,
                 url,
                 response.status,
                 (time.perf_counter() - started) * 1000,
+                " to headers" if stream else "",
                 response.request_id,
             )
         return response
@@ -121,3 +160,119 @@ class Transport:
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
+
+
+class StreamedResponse:
+    """A response whose body is still arriving: read it in pieces, then close it.
+
+    :meth:`close` hands the connection back to the pool when the body was read
+    to its end, and drops it otherwise (an unread body cannot be skipped).
+    """
+
+    def __init__(
+        self, response: aiohttp.ClientResponse, *, method: str, url: str, timeout: float | None
+    ) -> None:
+        self._response = response
+        self._timeout = timeout
+        self._closed = False
+        self.method: Final = method
+        self.url: Final = url
+        self.status: Final = response.status
+        self.headers: Final[Mapping[str, str]] = response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get("cf-ray")
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (the body can no longer be read)."""
+        return self._closed
+
+    async def read_chunk(self, max_size: int | None = None) -> bytes:
+        """The next bytes available (at most ``max_size``); ``b""`` at the end of the body."""
+        if self._closed:
+            raise CloudflareError(f"the response to {self.method} {self.url} is closed")
+        with _mapped_errors(self.method, self.url, self._timeout):
+            if max_size is None:
+                return await self._response.content.readany()
+            return await self._response.content.read(max_size)
+
+    async def read(self) -> bytes:
+        """The rest of the body; the response is closed afterwards."""
+        try:
+            with _mapped_errors(self.method, self.url, self._timeout):
+                return await self._response.read()
+        finally:
+            self.close()
+
+    async def buffered(self) -> Response:
+        """Read the rest and return the complete :class:`Response` (used for errors)."""
+        return Response(self.method, self.url, self.status, self.headers, await self.read())
+
+    def close(self) -> None:
+        """Release the connection; idempotent."""
+        self._closed = True
+        self._response.release()
+
+
+class _FilePayload(aiohttp.payload.Payload):
+    """A file part streamed from its source in chunks, so memory stays bounded."""
+
+    def __init__(self, part: FilePart) -> None:
+        super().__init__(
+            part, headers=dict(part.headers), content_type=part.content_type, filename=part.filename
+        )
+        self._part = part
+        self._size = part.size
+
+    async def write(self, writer: aiohttp.abc.AbstractStreamWriter) -> None:
+        # aclosing: a failed send must close the file now, not at garbage collection.
+        async with contextlib.aclosing(self._part.chunks()) as chunks:
+            async for chunk in chunks:
+                await writer.write(chunk)
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        # Required by the Payload interface; a streamed file never becomes text.
+        raise TypeError(f"the upload of {self._part.filename!r} is streamed, not text")
+
+
+def _multipart(form: MultipartForm) -> aiohttp.MultipartWriter:
+    writer = aiohttp.MultipartWriter("form-data")
+    payload: aiohttp.payload.Payload
+    for name, value in form.fields:
+        payload = aiohttp.payload.StringPayload(value)
+        payload.set_content_disposition("form-data", name=name)
+        writer.append_payload(payload)
+    for part in form.files:
+        payload = _FilePayload(part)
+        payload.set_content_disposition("form-data", name=part.name, filename=part.filename)
+        writer.append_payload(payload)
+    return writer
+
+
+@contextlib.contextmanager
+def _mapped_errors(method: str, url: str, timeout: float | None) -> Iterator[None]:
+    """Translate aiohttp's errors into ours, in this one place."""
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise APITimeoutError(
+            method=method, url=url, timeout=timeout, reached_server=False
+        ) from exc
+    except asyncio.TimeoutError as exc:
+        raise APITimeoutError(method=method, url=url, timeout=timeout, reached_server=True) from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise APIConnectionError(
+            f"Could not connect: {method} {url} ({exc.os_error.strerror or exc.os_error})",
+            method=method,
+            url=url,
+            reached_server=False,
+        ) from exc
+    except aiohttp.ClientError as exc:
+        raise APIConnectionError(
+            f"Connection failed during {method} {url}: {type(exc).__name__}: {exc}",
+            method=method,
+            url=url,
+            reached_server=True,
+        ) from exc

@@ -18,5 +18,24 @@ BODY_NAMES: Final[Mapping[str, str]] = {
 }
 """Method keyword -> JSON key, for request bodies of every operation."""
 
-MODEL_NAMES: Final[Mapping[str, Mapping[str, str]]] = {}
+MODEL_NAMES: Final[Mapping[str, Mapping[str, str]]] = {
+    "Instance": {"aisearch_model": "ai_search_model"},
+    "InstanceListItem": {
+        "aisearch_model": "ai_search_model",
+        "system_prompt_aisearch": "system_prompt_ai_search",
+    },
+    "BoostBy": {"data_type": "dataType"},
+    "EngineR2": {
+        "metadata_size_bytes": "metadataSizeBytes",
+        "object_count": "objectCount",
+        "payload_size_bytes": "payloadSizeBytes",
+    },
+    "EngineVectorize": {"vectors_count": "vectorsCount"},
+    "ItemLog": {
+        "chunk_count": "chunkCount",
+        "error_type": "errorType",
+        "file_key": "fileKey",
+        "processing_time_ms": "processingTimeMs",
+    },
+}
 """Model class name -> {attribute -> JSON key}, for decoding responses."""

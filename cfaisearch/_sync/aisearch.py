@@ -7,10 +7,13 @@ from __future__ import annotations
 from functools import cached_property
 
 from .._portal import Portal
+from .._with_raw.aisearch import AsyncAISearchWithRawResponse
 from ..resources.aisearch import AsyncAISearch
-from .instances import Instances
+from .instances import Instances, InstancesWithRawResponse
+from .namespaces import Namespaces, NamespacesWithRawResponse
+from .tokens import Tokens, TokensWithRawResponse
 
-__all__ = ["AISearch"]
+__all__ = ["AISearch", "AISearchWithRawResponse"]
 
 
 class AISearch:
@@ -21,6 +24,44 @@ class AISearch:
         self._async = async_resource
 
     @cached_property
+    def with_raw_response(self) -> AISearchWithRawResponse:
+        """The same methods, each returning the HTTP response with its parsed result."""
+        return AISearchWithRawResponse(self._portal, self._async.with_raw_response)
+
+    @cached_property
     def instances(self) -> Instances:
-        """Instances of the default namespace."""
+        """Instances addressed by id alone (Cloudflare now prefers ``namespaces.instances``)."""
         return Instances(self._portal, self._async.instances)
+
+    @cached_property
+    def namespaces(self) -> Namespaces:
+        """Namespaces, their instances, jobs and items."""
+        return Namespaces(self._portal, self._async.namespaces)
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        """Service tokens used to read R2 data sources."""
+        return Tokens(self._portal, self._async.tokens)
+
+
+class AISearchWithRawResponse:
+    """Raw responses of :class:`AISearch`: each method returns a ``RawResponse``."""
+
+    def __init__(self, portal: Portal, async_resource: AsyncAISearchWithRawResponse) -> None:
+        self._portal = portal
+        self._async = async_resource
+
+    @cached_property
+    def instances(self) -> InstancesWithRawResponse:
+        """Instances addressed by id alone (Cloudflare now prefers ``namespaces.instances``)."""
+        return InstancesWithRawResponse(self._portal, self._async.instances)
+
+    @cached_property
+    def namespaces(self) -> NamespacesWithRawResponse:
+        """Namespaces, their instances, jobs and items."""
+        return NamespacesWithRawResponse(self._portal, self._async.namespaces)
+
+    @cached_property
+    def tokens(self) -> TokensWithRawResponse:
+        """Service tokens used to read R2 data sources."""
+        return TokensWithRawResponse(self._portal, self._async.tokens)

@@ -5,14 +5,17 @@
 from __future__ import annotations
 
 import builtins
+from functools import cached_property
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import SyncPager
+from .._pagination import Page, SyncPager
 from .._portal import Portal
+from .._raw import RawResponse
+from .._with_raw.jobs import AsyncJobsWithRawResponse
 from ..resources.jobs import AsyncJobs
 from ..types.jobs import Job, JobLog
 
-__all__ = ["Jobs"]
+__all__ = ["Jobs", "JobsWithRawResponse"]
 
 
 class Jobs:
@@ -21,6 +24,11 @@ class Jobs:
     def __init__(self, portal: Portal, async_resource: AsyncJobs) -> None:
         self._portal = portal
         self._async = async_resource
+
+    @cached_property
+    def with_raw_response(self) -> JobsWithRawResponse:
+        """The same methods, each returning the HTTP response with its parsed result."""
+        return JobsWithRawResponse(self._portal, self._async.with_raw_response)
 
     def create(
         self,
@@ -95,6 +103,100 @@ class Jobs:
         poll_interval: float = 2.0,
         timeout: float = 600.0,
     ) -> Job:
+        """Poll job ``job_id`` until it has ended; return its final state.
+
+        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
+        seen) if it is still running after ``timeout`` seconds.
+        """
+        return self._portal.call(
+            self._async.wait,
+            job_id,
+            id=id,
+            account_id=account_id,
+            poll_interval=poll_interval,
+            timeout=timeout,
+        )
+
+
+class JobsWithRawResponse:
+    """Raw responses of :class:`Jobs`: each method returns a ``RawResponse``."""
+
+    def __init__(self, portal: Portal, async_resource: AsyncJobsWithRawResponse) -> None:
+        self._portal = portal
+        self._async = async_resource
+
+    def create(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        description: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> RawResponse[Job]:
+        """Start an indexing job for instance ``id``.
+
+        Not retried after the request may have reached the server (a repeat
+        could start a second job); see the retry policy in the docs.
+        """
+        return self._portal.call(
+            self._async.create, id, account_id=account_id, description=description, **options
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RawResponse[Page[Job]]:
+        """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        return self._portal.call(
+            self._async.list, id, account_id=account_id, page=page, per_page=per_page, **options
+        )
+
+    def get(
+        self,
+        job_id: str,
+        *,
+        id: str,
+        account_id: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RawResponse[Job]:
+        """Get the details of job ``job_id`` of instance ``id``."""
+        return self._portal.call(self._async.get, job_id, id=id, account_id=account_id, **options)
+
+    def logs(
+        self,
+        job_id: str,
+        *,
+        id: str,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RawResponse[builtins.list[JobLog]]:
+        """Get one page of the log entries of job ``job_id``."""
+        return self._portal.call(
+            self._async.logs,
+            job_id,
+            id=id,
+            account_id=account_id,
+            page=page,
+            per_page=per_page,
+            **options,
+        )
+
+    def wait(
+        self,
+        job_id: str,
+        *,
+        id: str,
+        account_id: str | None = None,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> RawResponse[Job]:
         """Poll job ``job_id`` until it has ended; return its final state.
 
         Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import TYPE_CHECKING, Any, Final
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
+from .._exceptions import WaitTimeoutError
 from .._options import NotGiven
 from .._wire import BODY_NAMES
+from .._with_raw import WithRawResponse
 
 if TYPE_CHECKING:
     from .._client import AsyncCloudflare
 
-__all__ = ["AsyncResource", "body", "instance_id", "page_params", "segment"]
+__all__ = [
+    "AsyncResource",
+    "body",
+    "body_of",
+    "check_int",
+    "instance_id",
+    "page_params",
+    "poll",
+    "required_str",
+    "search_body",
+    "segment",
+    "to_messages",
+]
+
+_T = TypeVar("_T")
 
 _INSTANCE_ID: Final = re.compile(r"[a-z0-9_-]{1,64}")
 
@@ -20,8 +39,15 @@ _INSTANCE_ID: Final = re.compile(r"[a-z0-9_-]{1,64}")
 class AsyncResource:
     """Base of the resource tree; each node keeps the client that sends requests."""
 
+    with_raw_response = WithRawResponse()
+
     def __init__(self, client: AsyncCloudflare) -> None:
         self._client = client
+
+    def _ai_search(self, account_id: str | None, *parts: str) -> str:
+        """``/accounts/{account}/ai-search/<parts>``; parts arrive checked and encoded."""
+        account = segment("account_id", self._client.resolve_account_id(account_id))
+        return "/".join((f"/accounts/{account}/ai-search", *parts))
 
 
 def segment(name: str, value: object) -> str:
@@ -31,6 +57,14 @@ def segment(name: str, value: object) -> str:
     if value in (".", ".."):
         raise ValueError(f"`{name}` must not be {value!r}")
     return quote(value, safe="")
+
+
+def required_str(name: str, value: object, *, secret: bool = False) -> str:
+    """A required string body value; a secret's value is never echoed in the error."""
+    if not isinstance(value, str) or not value:
+        shown = "''" if value == "" else type(value).__name__ if secret else repr(value)
+        raise ValueError(f"`{name}` must be a non-empty string, got {shown}")
+    return value
 
 
 def instance_id(value: object, name: str = "id") -> str:
@@ -43,7 +77,8 @@ def instance_id(value: object, name: str = "id") -> str:
     return value
 
 
-def _check_int(name: str, value: object, low: int, high: int | None) -> None:
+def check_int(name: str, value: object, low: int, high: int | None) -> None:
+    """Refuse a non-integer, or one outside ``low``..``high`` (no upper bound if None)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"`{name}` must be an integer, got {value!r}")
     if value < low or (high is not None and value > high):
@@ -51,14 +86,19 @@ def _check_int(name: str, value: object, low: int, high: int | None) -> None:
         raise ValueError(f"`{name}` must be {bound}, got {value!r}")
 
 
-def page_params(page: int | None, per_page: int | None, *, max_per_page: int) -> dict[str, int]:
-    """Validated ``page``/``per_page`` query parameters (unset ones left out)."""
+def page_params(
+    page: int | None, per_page: int | None, *, max_per_page: int | None
+) -> dict[str, int]:
+    """Validated ``page``/``per_page`` query parameters (unset ones left out).
+
+    ``max_per_page`` is None where the API documents no bound.
+    """
     params: dict[str, int] = {}
     if page is not None:
-        _check_int("page", page, 1, None)
+        check_int("page", page, 1, None)
         params["page"] = page
     if per_page is not None:
-        _check_int("per_page", per_page, 1, max_per_page)
+        check_int("per_page", per_page, 1, max_per_page)
         params["per_page"] = per_page
     return params
 
@@ -73,3 +113,64 @@ def body(**fields: Any) -> dict[str, Any]:
         for name, value in fields.items()
         if not isinstance(value, NotGiven)
     }
+
+
+def body_of(arguments: Mapping[str, Any], *path_params: str) -> dict[str, Any]:
+    """:func:`body` of a method's ``locals()``, minus ``self``, ``options`` and path parameters.
+
+    For the instance methods, whose dozens of body keywords would otherwise be
+    listed twice; call it before binding any other local name.
+    """
+    skip = {"self", "options", "account_id", *path_params}
+    return body(**{name: value for name, value in arguments.items() if name not in skip})
+
+
+def to_messages(value: Iterable[Any]) -> list[Any]:
+    """A conversation as a JSON array (any iterable of message dicts is accepted)."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise TypeError(f"`messages` must be an iterable of message dicts, got {value!r}")
+    conversation = list(value)
+    if not conversation:
+        raise ValueError("`messages` must hold at least one message")
+    return conversation
+
+
+def search_body(
+    query: str | NotGiven, messages: Iterable[Any] | NotGiven, **fields: Any
+) -> dict[str, Any]:
+    """The body of a search: exactly one of ``query`` and ``messages``, plus ``fields``."""
+    if isinstance(query, NotGiven) == isinstance(messages, NotGiven):
+        raise ValueError("pass exactly one of `query` and `messages`")
+    if isinstance(messages, NotGiven):
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError(f"`query` must be a non-empty string, got {query!r}")
+        return body(query=query, **fields)
+    return body(messages=to_messages(messages), **fields)
+
+
+async def poll(
+    fetch: Callable[[], Awaitable[_T]],
+    done: Callable[[_T], bool],
+    *,
+    poll_interval: float,
+    timeout: float,
+    describe: Callable[[_T], str],
+) -> _T:
+    """Fetch until ``done`` says so; return the last value.
+
+    Raises :class:`~cfaisearch.WaitTimeoutError` carrying the last value (and
+    ``describe(last)`` as its message) once ``timeout`` seconds have passed.
+    """
+    if poll_interval <= 0:
+        raise ValueError(f"`poll_interval` must be positive, got {poll_interval!r}")
+    if timeout <= 0:
+        raise ValueError(f"`timeout` must be positive, got {timeout!r}")
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await fetch()
+        if done(value):
+            return value
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise WaitTimeoutError(f"{describe(value)}; gave up after {timeout}s", last=value)
+        await asyncio.sleep(min(poll_interval, remaining))

@@ -6,6 +6,8 @@ from functools import cached_property
 
 from ._base import AsyncResource
 from .instances import AsyncInstances
+from .namespaces import AsyncNamespaces
+from .tokens import AsyncTokens
 
 __all__ = ["AsyncAISearch"]
 
@@ -15,5 +17,15 @@ class AsyncAISearch(AsyncResource):
 
     @cached_property
     def instances(self) -> AsyncInstances:
-        """Instances of the default namespace."""
+        """Instances addressed by id alone (Cloudflare now prefers ``namespaces.instances``)."""
         return AsyncInstances(self._client)
+
+    @cached_property
+    def namespaces(self) -> AsyncNamespaces:
+        """Namespaces, their instances, jobs and items."""
+        return AsyncNamespaces(self._client)
+
+    @cached_property
+    def tokens(self) -> AsyncTokens:
+        """Service tokens used to read R2 data sources."""
+        return AsyncTokens(self._client)

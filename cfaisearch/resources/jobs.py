@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import builtins
-import time
 
-from .._exceptions import WaitTimeoutError
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
 from .._pagination import AsyncPaginator
 from ..types.jobs import Job, JobLog
-from ._base import AsyncResource, body, instance_id, page_params, segment
+from ._base import AsyncResource, body, instance_id, page_params, poll, segment
 
 __all__ = ["AsyncJobs"]
 
@@ -21,9 +18,7 @@ class AsyncJobs(AsyncResource):
     """Create, list, inspect and wait for an instance's indexing jobs."""
 
     def _path(self, account_id: str | None, id: str, *rest: str) -> str:
-        account = segment("account_id", self._client.resolve_account_id(account_id))
-        path = f"/accounts/{account}/ai-search/instances/{instance_id(id)}/jobs"
-        return "/".join((path, *rest))
+        return self._ai_search(account_id, "instances", instance_id(id), "jobs", *rest)
 
     async def create(
         self,
@@ -112,20 +107,12 @@ class AsyncJobs(AsyncResource):
         Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
         seen) if it is still running after ``timeout`` seconds.
         """
-        if poll_interval <= 0:
-            raise ValueError(f"`poll_interval` must be positive, got {poll_interval!r}")
-        if timeout <= 0:
-            raise ValueError(f"`timeout` must be positive, got {timeout!r}")
-        deadline = time.monotonic() + timeout
-        while True:
-            job = await self.get(job_id, id=id, account_id=account_id)
-            if job.ended:
-                return job
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise WaitTimeoutError(
-                    f"job {job_id!r} of instance {id!r} still running after {timeout}s "
-                    f"(last seen at {job.last_seen_at})",
-                    last=job,
-                )
-            await asyncio.sleep(min(poll_interval, remaining))
+        return await poll(
+            lambda: self.get(job_id, id=id, account_id=account_id),
+            lambda job: job.ended,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            describe=lambda job: (
+                f"job {job_id!r} of instance {id!r} still running (last seen at {job.last_seen_at})"
+            ),
+        )

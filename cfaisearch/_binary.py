@@ -1,0 +1,207 @@
+"""Binary responses (item downloads), read on demand in bounded memory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import re
+from collections.abc import AsyncGenerator, Iterator, Mapping
+from email.message import Message
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Final
+
+from ._exceptions import CloudflareError
+
+if TYPE_CHECKING:
+    from ._portal import Portal
+    from ._transport import StreamedResponse
+
+__all__ = ["AsyncBinaryResponse", "BinaryResponse"]
+
+CHUNK_SIZE: Final = 64 * 1024
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class AsyncBinaryResponse:
+    """A file the API is sending: read it whole, in chunks, or straight to disk.
+
+    The body is not read until asked for. Each way of reading it releases the
+    connection at the end; close the response (``async with`` or
+    :meth:`aclose`) if you do not read it at all.
+    """
+
+    def __init__(self, response: StreamedResponse) -> None:
+        self._response = response
+        self._content: bytes | None = None
+        self._consumed = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} [{self.status_code}] {self.content_type!r}>"
+
+    @property
+    def status_code(self) -> int:
+        return self._response.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``cf-ray`` id of the response, for support requests."""
+        return self._response.request_id
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @property
+    def content_length(self) -> int | None:
+        """The announced size in bytes, if the server sent one."""
+        value = self.headers.get("content-length", "")
+        return int(value) if value.isdigit() else None
+
+    @property
+    def filename(self) -> str | None:
+        """The file name from ``Content-Disposition``, without any directory part."""
+        header = self.headers.get("content-disposition")
+        if not header:
+            return None
+        message = Message()
+        message["content-disposition"] = header
+        name = message.get_filename() or ""
+        # Never a path: a hostile "../../x" must not steer where a caller saves it.
+        name = _CONTROL.sub("", name.replace("\\", "/").rsplit("/", 1)[-1])
+        return name if name not in ("", ".", "..") else None
+
+    def _start(self) -> None:
+        if self._consumed:
+            raise CloudflareError("the body of this response was already read")
+        self._consumed = True
+
+    async def read(self) -> bytes:
+        """The whole body (kept, so reading again returns it)."""
+        if self._content is None:
+            self._start()
+            self._content = await self._response.read()
+        return self._content
+
+    async def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
+        """The body in chunks of ``chunk_size`` bytes (the last may be shorter)."""
+        if chunk_size <= 0:
+            raise ValueError(f"`chunk_size` must be positive, got {chunk_size!r}")
+        if self._content is not None:
+            for start in range(0, len(self._content), chunk_size):
+                yield self._content[start : start + chunk_size]
+            return
+        self._start()
+        try:
+            pending = b""
+            while chunk := await self._response.read_chunk(chunk_size - len(pending)):
+                pending += chunk
+                if len(pending) == chunk_size:
+                    yield pending
+                    pending = b""
+            if pending:
+                yield pending
+        finally:
+            self._response.close()
+
+    async def write_to_file(self, path: str | os.PathLike[str]) -> int:
+        """Stream the body into ``path`` (created or truncated); return the bytes written."""
+        if self._consumed and self._content is None:
+            raise CloudflareError("the body of this response was already read")
+        target = Path(path)
+        handle = await asyncio.to_thread(target.open, "wb")
+        written = 0
+        try:
+            async with contextlib.aclosing(self.iter_bytes()) as chunks:
+                async for chunk in chunks:
+                    await asyncio.to_thread(handle.write, chunk)
+                    written += len(chunk)
+        finally:
+            await asyncio.to_thread(handle.close)
+        return written
+
+    async def aclose(self) -> None:
+        """Release the connection without reading the rest; idempotent."""
+        self._response.close()
+
+    async def __aenter__(self) -> AsyncBinaryResponse:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class BinaryResponse:
+    """The sync client's download: the same reads, each run on the client's loop."""
+
+    def __init__(self, portal: Portal, response: AsyncBinaryResponse) -> None:
+        self._portal = portal
+        self._async = response
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace("Async", "", 1)
+
+    @property
+    def status_code(self) -> int:
+        return self._async.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._async.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``cf-ray`` id of the response, for support requests."""
+        return self._async.request_id
+
+    @property
+    def content_type(self) -> str | None:
+        return self._async.content_type
+
+    @property
+    def content_length(self) -> int | None:
+        """The announced size in bytes, if the server sent one."""
+        return self._async.content_length
+
+    @property
+    def filename(self) -> str | None:
+        """The file name from ``Content-Disposition``, without any directory part."""
+        return self._async.filename
+
+    def read(self) -> bytes:
+        """The whole body (kept, so reading again returns it)."""
+        return self._portal.call(self._async.read)
+
+    def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """The body in chunks of ``chunk_size`` bytes (the last may be shorter)."""
+        return self._portal.iterate(functools.partial(self._async.iter_bytes, chunk_size))
+
+    def write_to_file(self, path: str | os.PathLike[str]) -> int:
+        """Stream the body into ``path`` (created or truncated); return the bytes written."""
+        return self._portal.call(self._async.write_to_file, path)
+
+    def close(self) -> None:
+        """Release the connection without reading the rest; idempotent."""
+        self._portal.call(self._async.aclose)
+
+    def __enter__(self) -> BinaryResponse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

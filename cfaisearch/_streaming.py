@@ -1,0 +1,542 @@
+"""Streamed chat completions: Server-Sent Events parsed as they arrive, typed.
+
+AI Search streams a chat answer as SSE: first an ``event: chunks`` whose data
+is the retrieved chunks, then OpenAI-style ``chat.completion.chunk`` deltas,
+then ``data: [DONE]``. :class:`SSEDecoder` is sans-I/O (bytes in, events out);
+:class:`AsyncChatCompletionStream` reads the socket piece by piece, so the
+first event reaches the caller while the model is still writing.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import weakref
+from collections.abc import AsyncGenerator, Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar
+
+import attrs
+import cattrs
+import orjson
+
+from ._converter import converter
+from ._envelope import status_error
+from ._exceptions import APIConnectionError, StreamError
+from .types.chat import ChatCompletion, ChatUsage, NamespaceChatCompletion
+from .types.search import InstanceError, NamespaceSearchChunk, SearchChunk
+
+if TYPE_CHECKING:
+    from ._portal import Portal
+    from ._transport import StreamedResponse
+
+__all__ = [
+    "AsyncChatCompletionStream",
+    "ChatCompletionStream",
+    "CompletionT",
+    "open_chat_stream",
+    "ChatCompletionChunk",
+    "ChatStreamEvent",
+    "ChunkChoice",
+    "ChunkDelta",
+    "RetrievedChunks",
+    "SSEDecoder",
+    "ServerSentEvent",
+]
+
+_V = TypeVar("_V")
+CompletionT = TypeVar("CompletionT", ChatCompletion, NamespaceChatCompletion)
+"""What a stream assembles: an instance's or a namespace's chat completion."""
+
+_DONE: Final = "[DONE]"
+
+
+# -- wire events ------------------------------------------------------------------
+
+
+@attrs.frozen
+class ServerSentEvent:
+    """One dispatched SSE event: its name (None if unnamed), data and id."""
+
+    event: str | None
+    data: str
+    id: str | None = None
+
+
+class SSEDecoder:
+    """Incremental SSE parser (WHATWG rules); feed it bytes as they arrive."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._event: str | None = None
+        self._data: list[str] = []
+        self._id: str | None = None
+        self._started = False
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """The events completed by ``chunk`` (a line may span several chunks)."""
+        self._buffer += chunk
+        if not self._started and len(self._buffer) >= 3:
+            self._started = True
+            if self._buffer.startswith(b"\xef\xbb\xbf"):
+                del self._buffer[:3]
+        events: list[ServerSentEvent] = []
+        start = 0
+        buffer = self._buffer
+        while True:
+            cr = buffer.find(b"\r", start)
+            lf = buffer.find(b"\n", start)
+            if cr == -1 and lf == -1:
+                break
+            if cr != -1 and (lf == -1 or cr < lf):
+                if cr + 1 == len(buffer):
+                    break  # a lone CR at the end may be the first half of CRLF
+                end, after = cr, cr + 2 if buffer[cr + 1 : cr + 2] == b"\n" else cr + 1
+            else:
+                end, after = lf, lf + 1
+            event = self._line(buffer[start:end].decode("utf-8", "replace"))
+            if event is not None:
+                events.append(event)
+            start = after
+        del buffer[:start]
+        return events
+
+    def _line(self, line: str) -> ServerSentEvent | None:
+        if not line:
+            if not self._data:
+                self._event = None
+                return None
+            event = ServerSentEvent(self._event, "\n".join(self._data), self._id)
+            self._event, self._data = None, []
+            return event
+        if line.startswith(":"):
+            return None
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "event":
+            self._event = value or None
+        elif field == "data":
+            self._data.append(value)
+        elif field == "id" and "\0" not in value:
+            self._id = value or None
+        return None
+
+
+# -- typed events -------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RetrievedChunks:
+    """The first event of a stream: the chunks the answer is grounded on.
+
+    For namespace (multi-instance) chat the chunks are
+    :class:`~cfaisearch.types.NamespaceSearchChunk`, carrying their instance.
+    """
+
+    chunks: list[SearchChunk]
+    errors: list[InstanceError] | None = None
+    """Namespace chat only: instances that failed (the others still answered)."""
+
+
+@attrs.frozen(kw_only=True)
+class ChunkDelta:
+    """What one event adds to the answer."""
+
+    content: str | None = None
+    role: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ChunkChoice:
+    delta: ChunkDelta
+    index: int | None = None
+    finish_reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ChatCompletionChunk:
+    """One ``chat.completion.chunk`` event (OpenAI's streaming shape)."""
+
+    choices: list[ChunkChoice] = attrs.field(factory=list)
+    id: str | None = None
+    created: int | None = None
+    model: str | None = None
+    object: str | None = None
+    usage: ChatUsage | None = None
+
+    @property
+    def text(self) -> str:
+        """The text this event adds to the first choice ("" if none)."""
+        for choice in self.choices:
+            if choice.index in (0, None):
+                return choice.delta.content or ""
+        return ""
+
+
+ChatStreamEvent: TypeAlias = RetrievedChunks | ChatCompletionChunk
+"""What iterating a chat stream yields."""
+
+
+@attrs.define
+class _Answer:
+    """The answer assembled so far, kept as wire data to build the final completion."""
+
+    chunks: list[Any] | None = None
+    errors: list[Any] | None = None
+    header: dict[str, Any] = attrs.field(factory=dict)
+    usage: Any = None
+    text: dict[int, list[str]] = attrs.field(factory=dict)
+    role: dict[int, str] = attrs.field(factory=dict)
+    finish_reason: dict[int, str] = attrs.field(factory=dict)
+
+    def add(self, data: Mapping[str, Any]) -> None:
+        for key in ("id", "created", "model"):
+            if key in data and key not in self.header:
+                self.header[key] = data[key]
+        if data.get("usage") is not None:
+            self.usage = data["usage"]
+        for choice in data.get("choices") or ():
+            index = choice.get("index") or 0
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                self.text.setdefault(index, []).append(delta["content"])
+            if delta.get("role"):
+                self.role[index] = delta["role"]
+            if choice.get("finish_reason"):
+                self.finish_reason[index] = choice["finish_reason"]
+
+    def completion(self) -> dict[str, Any]:
+        indexes = sorted({0, *self.text, *self.role, *self.finish_reason})
+        completion: dict[str, Any] = {
+            **self.header,
+            "object": "chat.completion",
+            "chunks": self.chunks or [],
+            "choices": [
+                {
+                    "index": i,
+                    "message": {
+                        "role": self.role.get(i, "assistant"),
+                        "content": "".join(self.text.get(i, ())),
+                    },
+                    "finish_reason": self.finish_reason.get(i),
+                }
+                for i in indexes
+            ],
+        }
+        if self.usage is not None:
+            completion["usage"] = self.usage
+        if self.errors is not None:
+            completion["errors"] = self.errors
+        return completion
+
+
+# -- the stream ----------------------------------------------------------------------
+
+
+class AsyncChatCompletionStream(Generic[CompletionT]):
+    """A chat answer arriving as typed events.
+
+    ``async for event in stream`` yields a :class:`RetrievedChunks` then
+    :class:`ChatCompletionChunk` deltas until ``[DONE]``; :meth:`text_deltas`
+    yields just the text; :meth:`get_final_completion` returns the whole
+    answer as the non-streamed method would (reading what is left). Leaving
+    a loop early (``break``, an exception, cancellation) closes the stream and
+    releases its connection; so do :meth:`aclose` and ``async with``. A new
+    loop may take over from a suspended one (an iterator you still hold) and
+    continues where it stopped. An error event, or a stream that ends before
+    ``[DONE]``, raises :class:`~cfaisearch.StreamError`.
+    """
+
+    def __init__(self, response: StreamedResponse, completion_type: type[CompletionT]) -> None:
+        self._response = response
+        self._completion_type: type[CompletionT] = completion_type
+        self._decoder = SSEDecoder()
+        self._answer = _Answer()
+        self._chunks: list[SearchChunk] | None = None
+        self._done = False
+        self._pending: collections.deque[ServerSentEvent] = collections.deque()
+        self._owner: weakref.ref[AsyncGenerator[ChatStreamEvent, None]] | None = None
+        self._token: object = None
+        self._reading = False
+
+    def __repr__(self) -> str:
+        state = "done" if self._done else "closed" if self._response.closed else "open"
+        return f"<{type(self).__name__} {self._response.method} {self._response.url} {state}>"
+
+    @property
+    def status_code(self) -> int:
+        return self._response.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``cf-ray`` id of the response, for support requests."""
+        return self._response.request_id
+
+    @property
+    def chunks(self) -> list[SearchChunk] | None:
+        """The retrieved chunks, once their event has been read."""
+        return self._chunks
+
+    @property
+    def done(self) -> bool:
+        """Whether ``[DONE]`` has been read."""
+        return self._done
+
+    # -- iteration --------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncGenerator[ChatStreamEvent, None]:
+        if self._reading:
+            raise self._error("this stream is already being read by another loop")
+        if self._owner is not None and self._owner() is None:
+            # The loop that was reading was left early and its generator is gone:
+            # the stream is over, even if that generator's cleanup has not run yet.
+            self._response.close()
+        # A new loop takes over from a suspended one and continues where it stopped.
+        token = object()
+        events = self._events(token)
+        self._token, self._owner = token, weakref.ref(events)
+        return events
+
+    async def _events(self, token: object) -> AsyncGenerator[ChatStreamEvent, None]:
+        try:
+            while not self._done:
+                if not self._pending:
+                    await self._read_more()
+                    continue
+                sse = self._pending.popleft()
+                if sse.data == _DONE:
+                    self._done = True
+                    self._pending.clear()
+                    await self._drain()
+                    return
+                event = self._decode(sse)
+                if event is not None:
+                    yield event
+        finally:
+            if self._token is token:  # not superseded by a loop that is still reading
+                self._owner = None
+                self._response.close()
+
+    async def _read_more(self) -> None:
+        if self._response.closed:
+            raise self._error("the stream was closed before it ended")
+        self._reading = True
+        try:
+            data = await self._response.read_chunk()
+        except APIConnectionError as exc:
+            raise self._error(f"the stream broke off: {exc.message}") from exc
+        finally:
+            self._reading = False
+        if not data:
+            raise self._error("the stream ended before [DONE]")
+        self._pending.extend(self._decoder.feed(data))
+
+    async def _drain(self) -> None:
+        # Reading to the end lets the connection go back to the pool.
+        self._reading = True
+        try:
+            with contextlib.suppress(APIConnectionError):
+                while await self._response.read_chunk():
+                    pass
+        finally:
+            self._reading = False
+
+    def _decode(self, sse: ServerSentEvent) -> ChatStreamEvent | None:
+        try:
+            data = orjson.loads(sse.data)
+        except orjson.JSONDecodeError:
+            if sse.event == "error":
+                raise self._error(f"error event: {sse.data[:200]}") from None
+            raise self._error(f"undecodable event data: {sse.data[:200]!r}") from None
+        # A chunks event's "errors" are instances that failed while others answered.
+        if sse.event == "error" or (
+            sse.event != "chunks"
+            and isinstance(data, Mapping)
+            and ("error" in data or data.get("errors"))
+        ):
+            raise self._error(f"error event: {_error_detail(data)}", body=data)
+        try:
+            if sse.event == "chunks":
+                return self._retrieved(data)
+            if sse.event in (None, "message") and isinstance(data, Mapping):
+                chunk: ChatCompletionChunk = converter.structure(data, ChatCompletionChunk)
+                self._answer.add(data)
+                return chunk
+        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+            detail = (
+                "; ".join(cattrs.transform_error(exc))
+                if isinstance(exc, cattrs.BaseValidationError)
+                else str(exc)
+            )
+            raise self._error(f"unexpected {sse.event or 'message'} event: {detail}") from exc
+        return None  # an event type added later by the API: skip it
+
+    def _retrieved(self, data: Any) -> RetrievedChunks:
+        raw = data.get("chunks") if isinstance(data, Mapping) else data
+        errors = data.get("errors") if isinstance(data, Mapping) else None
+        chunk_list: Any = (
+            list[NamespaceSearchChunk]
+            if self._completion_type is NamespaceChatCompletion
+            else list[SearchChunk]
+        )
+        chunks: list[SearchChunk] = converter.structure(raw or [], chunk_list)
+        self._answer.chunks, self._answer.errors = raw or [], errors
+        self._chunks = chunks
+        return RetrievedChunks(
+            chunks=chunks,
+            errors=converter.structure(errors, list[InstanceError]) if errors else None,
+        )
+
+    def _error(self, message: str, *, body: object = None) -> StreamError:
+        where = f"{self._response.method} {self._response.url}"
+        if self._response.request_id:
+            where += f"; cf-ray {self._response.request_id}"
+        return StreamError(
+            f"{message} ({where})", method=self._response.method, url=self._response.url, body=body
+        )
+
+    # -- helpers ------------------------------------------------------------------------
+
+    async def text_deltas(self) -> AsyncGenerator[str, None]:
+        """Only the answer's text, piece by piece."""
+        async with contextlib.aclosing(self.__aiter__()) as events:
+            async for event in events:
+                if isinstance(event, ChatCompletionChunk) and event.text:
+                    yield event.text
+
+    async def get_final_completion(self) -> CompletionT:
+        """Read the rest of the stream; the whole answer, with its chunks."""
+        if not self._done:
+            async with contextlib.aclosing(self.__aiter__()) as events:
+                async for _ in events:
+                    pass
+        completion: CompletionT = converter.structure(
+            self._answer.completion(), self._completion_type
+        )
+        return completion
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection; idempotent."""
+        self._response.close()
+
+    async def __aenter__(self) -> AsyncChatCompletionStream[CompletionT]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class ChatCompletionStream(Generic[CompletionT]):
+    """The sync client's chat stream; events cross from the client's loop one at a time.
+
+    ``for event in stream`` yields what :class:`AsyncChatCompletionStream`
+    yields; leaving the loop early (``break``, an exception) closes the
+    stream at once. Use it as a context manager or call :meth:`close` if you
+    do not read it to the end.
+    """
+
+    def __init__(self, portal: Portal, stream: AsyncChatCompletionStream[CompletionT]) -> None:
+        self._portal = portal
+        self._async: AsyncChatCompletionStream[CompletionT] = stream
+
+    @staticmethod
+    def adopt(
+        portal: Portal, value: AsyncChatCompletionStream[CompletionT] | _V
+    ) -> ChatCompletionStream[CompletionT] | _V:
+        """Wrap ``value`` if it is an async stream; anything else is returned as is."""
+        if isinstance(value, AsyncChatCompletionStream):
+            return ChatCompletionStream(portal, value)
+        return value
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace("Async", "", 1)
+
+    @property
+    def status_code(self) -> int:
+        return self._async.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._async.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``cf-ray`` id of the response, for support requests."""
+        return self._async.request_id
+
+    @property
+    def chunks(self) -> list[SearchChunk] | None:
+        """The retrieved chunks, once their event has been read."""
+        return self._async.chunks
+
+    @property
+    def done(self) -> bool:
+        """Whether ``[DONE]`` has been read."""
+        return self._async.done
+
+    def __iter__(self) -> Iterator[ChatStreamEvent]:
+        return self._portal.iterate(self._async.__aiter__)
+
+    def text_deltas(self) -> Iterator[str]:
+        """Only the answer's text, piece by piece."""
+        return self._portal.iterate(self._async.text_deltas)
+
+    def get_final_completion(self) -> CompletionT:
+        """Read the rest of the stream; the whole answer, with its chunks."""
+        return self._portal.call(self._async.get_final_completion)
+
+    def close(self) -> None:
+        """Stop reading and release the connection; idempotent."""
+        self._portal.call(self._async.aclose)
+
+    def __enter__(self) -> ChatCompletionStream[CompletionT]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _error_detail(data: object) -> str:
+    if isinstance(data, Mapping):
+        error = data.get("error")
+        if isinstance(error, Mapping):
+            return str(error.get("message", error))
+        if error is not None:
+            return str(error)
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors:
+            return "; ".join(
+                str(e.get("message", e)) if isinstance(e, Mapping) else str(e) for e in errors
+            )
+    return str(data)[:200]
+
+
+async def open_chat_stream(
+    response: StreamedResponse, completion_type: type[CompletionT]
+) -> AsyncChatCompletionStream[CompletionT]:
+    """Wrap a 2xx streamed response; a JSON body instead of events is an error."""
+    content_type = response.headers.get("content-type", "")
+    if "json" in content_type:
+        failed = await response.buffered()
+        error = status_error(failed)
+        raise StreamError(
+            f"expected an event stream, got JSON: {error.message}",
+            method=response.method,
+            url=response.url,
+            body=error.body,
+        )
+    return AsyncChatCompletionStream(response, completion_type)

@@ -1,0 +1,285 @@
+"""Items (files, pages) of an instance: ``/namespaces/{name}/instances/{id}/items``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .._binary import AsyncBinaryResponse
+from .._files import UploadFile, upload_form
+from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
+from .._pagination import AsyncPaginator
+from ..types.items import (
+    Item,
+    ItemChunksPage,
+    ItemDeleteResult,
+    ItemLogsPage,
+    ItemStatus,
+    ItemUploadResult,
+)
+from ._base import (
+    AsyncResource,
+    body,
+    check_int,
+    instance_id,
+    page_params,
+    poll,
+    required_str,
+    segment,
+)
+
+__all__ = ["AsyncItems"]
+
+MAX_PER_PAGE = 50
+MAX_LIMIT = 100
+
+
+class AsyncItems(AsyncResource):
+    """Upload, index, inspect, download and delete the items of an instance."""
+
+    def _path(self, account_id: str | None, name: str, id: str, *rest: str) -> str:
+        return self._ai_search(
+            account_id,
+            "namespaces",
+            segment("name", name),
+            "instances",
+            instance_id(id),
+            "items",
+            *rest,
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        item_id: str | None = None,
+        key: str | None = None,
+        metadata_filter: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        sort_by: Literal["status", "modified_at"] | None = None,
+        source: str | None = None,
+        status: ItemStatus | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPaginator[Item]:
+        """List the items of instance ``id``, page by page (iterate for every item).
+
+        ``metadata_filter`` is a JSON filter such as ``'{"folder": "docs/"}'``;
+        ``source`` is a ``source_id`` (``"builtin"`` for uploads).
+        """
+        query = {
+            **page_params(page, per_page, max_per_page=MAX_PER_PAGE),
+            "item_id": item_id,
+            "key": key,
+            "metadata_filter": metadata_filter,
+            "search": search,
+            "sort_by": sort_by,
+            "source": source,
+            "status": status,
+        }
+        return self._client.paginate(
+            Item, self._path(account_id, name, id), query=query, options=resolve_options(options)
+        )
+
+    async def upload(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        file: UploadFile,
+        **options: Unpack[RequestOptions],
+    ) -> ItemUploadResult:
+        """Upload a document to instance ``id``; its file name becomes the item key.
+
+        ``file`` is ``{"file": content, "metadata": ..., "wait_for_completion": ...}``
+        where content is bytes, a binary file, a path, or ``(filename, content[,
+        content_type])``. The content is streamed, never read whole. An existing
+        key is overwritten and indexed again. Not retried once the request may
+        have reached the server.
+        """
+        return await self._client.get_result(
+            ItemUploadResult,
+            "POST",
+            self._path(account_id, name, id),
+            multipart=upload_form(file),
+            options=resolve_options(options),
+        )
+
+    async def create_or_update(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        key: str,
+        next_action: Literal["INDEX"],
+        wait_for_completion: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Item:
+        """Register item ``key`` (already in the instance's storage) and queue it for indexing.
+
+        With ``wait_for_completion=True`` the API answers once indexing is over.
+        """
+        return await self._client.get_result(
+            Item,
+            "PUT",
+            self._path(account_id, name, id),
+            body=body(
+                key=required_str("key", key),
+                next_action=next_action,
+                wait_for_completion=wait_for_completion,
+            ),
+            options=resolve_options(options),
+        )
+
+    async def get(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> Item:
+        """Get item ``item_id``."""
+        return await self._client.get_result(
+            Item,
+            "GET",
+            self._path(account_id, name, id, segment("item_id", item_id)),
+            options=resolve_options(options),
+        )
+
+    async def sync(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        next_action: Literal["INDEX"],
+        wait_for_completion: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Item:
+        """Index item ``item_id`` again.
+
+        Not retried once the request may have reached the server.
+        """
+        return await self._client.get_result(
+            Item,
+            "PATCH",
+            self._path(account_id, name, id, segment("item_id", item_id)),
+            body=body(next_action=next_action, wait_for_completion=wait_for_completion),
+            options=resolve_options(options),
+        )
+
+    async def delete(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> ItemDeleteResult:
+        """Delete item ``item_id``: its stored file and its indexed chunks."""
+        return await self._client.get_result(
+            ItemDeleteResult,
+            "DELETE",
+            self._path(account_id, name, id, segment("item_id", item_id)),
+            options=resolve_options(options),
+        )
+
+    async def download(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncBinaryResponse:
+        """Download the original file of item ``item_id``.
+
+        The body is not read yet: use ``read()``, ``iter_bytes()`` or
+        ``write_to_file(path)`` on the result; close it if you read none of it.
+        """
+        return await self._client.get_binary(
+            self._path(account_id, name, id, segment("item_id", item_id), "download"),
+            options=resolve_options(options),
+        )
+
+    async def logs(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        cursor: str | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ItemLogsPage:
+        """Get up to ``limit`` (1-100) processing events of item ``item_id``.
+
+        Continue from ``cursor``, the previous page's ``next_cursor``.
+        """
+        if limit is not None:
+            check_int("limit", limit, 1, MAX_LIMIT)
+        return await self._client.get_result_with_info(
+            ItemLogsPage,
+            self._path(account_id, name, id, segment("item_id", item_id), "logs"),
+            query={"cursor": cursor, "limit": limit},
+            options=resolve_options(options),
+        )
+
+    async def chunks(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ItemChunksPage:
+        """Get up to ``limit`` (1-100) indexed chunks of item ``item_id`` from ``offset``."""
+        if limit is not None:
+            check_int("limit", limit, 1, MAX_LIMIT)
+        if offset is not None:
+            check_int("offset", offset, 0, None)
+        return await self._client.get_result_with_info(
+            ItemChunksPage,
+            self._path(account_id, name, id, segment("item_id", item_id), "chunks"),
+            query={"limit": limit, "offset": offset},
+            options=resolve_options(options),
+        )
+
+    async def wait(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> Item:
+        """Poll item ``item_id`` until its status is completed, error or skipped.
+
+        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item``
+        seen) if processing is still going on after ``timeout`` seconds.
+        """
+        return await poll(
+            lambda: self.get(item_id, account_id=account_id, name=name, id=id),
+            lambda item: item.done,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            describe=lambda item: (
+                f"item {item_id!r} ({item.key!r}) of instance {id!r} in namespace {name!r} "
+                f"still {item.status}"
+            ),
+        )

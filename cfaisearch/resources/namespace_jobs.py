@@ -1,0 +1,152 @@
+"""Jobs of a namespaced instance: ``/namespaces/{name}/instances/{id}/jobs``."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Literal
+
+from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
+from .._pagination import AsyncPaginator
+from ..types.jobs import Job, JobLog
+from ._base import AsyncResource, body, instance_id, page_params, poll, segment
+
+__all__ = ["AsyncNamespaceJobs"]
+
+MAX_PER_PAGE = 50
+
+
+class AsyncNamespaceJobs(AsyncResource):
+    """Start, cancel, list, inspect and wait for an instance's indexing jobs."""
+
+    def _path(self, account_id: str | None, name: str, id: str, *rest: str) -> str:
+        return self._ai_search(
+            account_id,
+            "namespaces",
+            segment("name", name),
+            "instances",
+            instance_id(id),
+            "jobs",
+            *rest,
+        )
+
+    async def create(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        description: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Job:
+        """Start syncing instance ``id`` with its data source.
+
+        Not retried once the request may have reached the server (a repeat
+        could start a second job; manual syncs are rate limited).
+        """
+        return await self._client.get_result(
+            Job,
+            "POST",
+            self._path(account_id, name, id),
+            body=body(description=description),
+            options=resolve_options(options),
+        )
+
+    async def update(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        action: Literal["cancel"],
+        **options: Unpack[RequestOptions],
+    ) -> Job:
+        """Apply ``action`` to job ``job_id``: ``"cancel"`` stops it. Returns the updated job."""
+        return await self._client.get_result(
+            Job,
+            "PATCH",
+            self._path(account_id, name, id, segment("job_id", job_id)),
+            body=body(action=action),
+            options=resolve_options(options),
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPaginator[Job]:
+        """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        return self._client.paginate(
+            Job,
+            self._path(account_id, name, id),
+            query=page_params(page, per_page, max_per_page=MAX_PER_PAGE),
+            options=resolve_options(options),
+        )
+
+    async def get(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> Job:
+        """Get job ``job_id`` of instance ``id``."""
+        return await self._client.get_result(
+            Job,
+            "GET",
+            self._path(account_id, name, id, segment("job_id", job_id)),
+            options=resolve_options(options),
+        )
+
+    async def logs(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> builtins.list[JobLog]:
+        """Get one page of the log entries of job ``job_id``."""
+        return await self._client.get_result(
+            builtins.list[JobLog],
+            "GET",
+            self._path(account_id, name, id, segment("job_id", job_id), "logs"),
+            query=page_params(page, per_page, max_per_page=MAX_PER_PAGE),
+            options=resolve_options(options),
+        )
+
+    async def wait(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> Job:
+        """Poll job ``job_id`` until it has ended; return its final state.
+
+        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
+        seen) if it is still running after ``timeout`` seconds.
+        """
+        return await poll(
+            lambda: self.get(job_id, account_id=account_id, name=name, id=id),
+            lambda job: job.ended,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            describe=lambda job: (
+                f"job {job_id!r} of instance {id!r} in namespace {name!r} still running "
+                f"(last seen at {job.last_seen_at})"
+            ),
+        )

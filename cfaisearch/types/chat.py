@@ -1,0 +1,101 @@
+"""Chat completions (OpenAI-compatible) answered from an instance's or namespace's content."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+from .search import InstanceError, NamespaceSearchChunk, SearchChunk
+
+__all__ = [
+    "ChatCompletion",
+    "ChatUsage",
+    "Choice",
+    "ChoiceMessage",
+    "ContentFile",
+    "ContentPart",
+    "ImageURL",
+    "MessageRole",
+    "NamespaceChatCompletion",
+]
+
+MessageRole = Literal["system", "developer", "user", "assistant", "tool"]
+
+
+@attrs.frozen(kw_only=True)
+class ImageURL:
+    url: str
+
+
+@attrs.frozen(kw_only=True)
+class ContentFile:
+    filename: str
+    file_data: str | None = None
+    file_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ContentPart:
+    """One part of a multi-part message.
+
+    ``type`` says which member is set: ``"text"`` → ``text``, ``"image_url"`` →
+    ``image_url``, ``"file"`` → ``file``. One class rather than a union, so a
+    part type added by the API later still decodes.
+    """
+
+    type: Literal["text", "image_url", "file"]
+    file: ContentFile | None = None
+    image_url: ImageURL | None = None
+    text: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ChoiceMessage:
+    content: str | list[ContentPart] | None
+    role: MessageRole
+
+
+@attrs.frozen(kw_only=True)
+class Choice:
+    message: ChoiceMessage
+    finish_reason: str | None = None
+    index: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ChatUsage:
+    """Token counts of the generation."""
+
+    completion_tokens: int | None = None
+    prompt_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ChatCompletion:
+    """A generated answer with the chunks it was grounded on."""
+
+    choices: list[Choice]
+    chunks: list[SearchChunk]
+    created: int | None = None
+    """Unix time (seconds) the answer was generated."""
+    id: str | None = None
+    model: str | None = None
+    object: str | None = None
+    usage: ChatUsage | None = None
+
+
+@attrs.frozen(kw_only=True)
+class NamespaceChatCompletion:
+    """An answer grounded on several instances of a namespace."""
+
+    choices: list[Choice]
+    chunks: list[NamespaceSearchChunk]
+    created: int | None = None
+    errors: list[InstanceError] | None = None
+    """Instances that failed; the answer used the others."""
+    id: str | None = None
+    model: str | None = None
+    object: str | None = None
+    usage: ChatUsage | None = None

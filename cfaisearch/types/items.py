@@ -1,0 +1,179 @@
+"""Items (files and pages) of an instance, their processing logs and indexed chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Final, Literal, overload
+
+import attrs
+
+from .instances import MetadataType
+from .search import ChunkItemRef
+
+__all__ = [
+    "DONE_STATUSES",
+    "Item",
+    "ItemChunk",
+    "ItemChunksPage",
+    "ItemDeleteResult",
+    "ItemLog",
+    "ItemLogsPage",
+    "ItemStatus",
+    "ItemUploadResult",
+    "UploadWarning",
+]
+
+ItemStatus = Literal["queued", "running", "completed", "error", "skipped", "outdated"]
+DONE_STATUSES: Final = frozenset({"completed", "error", "skipped"})
+"""Statuses an item stays in until something changes it: processing is over."""
+
+
+@attrs.frozen(kw_only=True)
+class Item:
+    """A file or page of an instance, and where its indexing stands."""
+
+    id: str
+    checksum: str
+    created_at: datetime
+    key: str
+    last_seen_at: datetime
+    namespace: str
+    status: ItemStatus
+    chunks_count: int | None = None
+    error: str | None = None
+    """Why processing failed, when ``status`` is ``"error"``."""
+    file_size: float | None = None
+    metadata: dict[str, str | float | bool] | None = None
+    next_action: Literal["INDEX", "DELETE"] | None = None
+    source_id: str | None = None
+    """``"builtin"`` for uploads, ``"<type>:<source>"`` for external sources."""
+
+    @property
+    def done(self) -> bool:
+        """Whether processing is over: completed, failed or skipped."""
+        return self.status in DONE_STATUSES
+
+
+@attrs.frozen(kw_only=True)
+class UploadWarning:
+    """Metadata of an upload that was stored but not made filterable.
+
+    ``expected_type`` is set for ``custom_metadata_value_not_indexed`` (the value
+    did not convert to the field's type); ``custom_metadata_field_not_filterable``
+    means the field is not in the instance's ``custom_metadata`` schema.
+    """
+
+    code: Literal["custom_metadata_value_not_indexed", "custom_metadata_field_not_filterable"]
+    field: str
+    expected_type: MetadataType | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemUploadResult(Item):
+    """The uploaded item, with warnings about its metadata."""
+
+    warnings: list[UploadWarning] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemDeleteResult:
+    """The key of the deleted item."""
+
+    key: str
+
+
+@attrs.frozen(kw_only=True)
+class ItemLog:
+    """One processing event of an item."""
+
+    action: str
+    file_key: str
+    timestamp: datetime
+    chunk_count: int | None = None
+    error_type: str | None = None
+    message: str | None = None
+    processing_time_ms: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemChunk:
+    """One indexed chunk of an item, with its byte range in the source file."""
+
+    id: str
+    item: ChunkItemRef
+    text: str
+    end_byte: float | None = None
+    start_byte: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemLogsPage:
+    """Log entries of an item, oldest first, and the cursor to the next ones.
+
+    Behaves as the list of entries (iterate, ``len``, index). While
+    ``truncated`` is true, pass ``next_cursor`` as ``cursor=`` for more.
+    """
+
+    result: list[ItemLog]
+    count: int | None = None
+    cursor: str | None = None
+    per_page: int | None = None
+    truncated: bool | None = None
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor of the following entries, or None when there are none."""
+        return self.cursor if self.truncated else None
+
+    def __iter__(self) -> Iterator[ItemLog]:
+        return iter(self.result)
+
+    def __len__(self) -> int:
+        return len(self.result)
+
+    @overload
+    def __getitem__(self, index: int) -> ItemLog: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ItemLog]: ...
+    def __getitem__(self, index: int | slice) -> ItemLog | list[ItemLog]:
+        return self.result[index]
+
+
+@attrs.frozen(kw_only=True)
+class ItemChunksPage:
+    """A window of an item's chunks: ``limit`` chunks from ``offset`` of ``total``.
+
+    Behaves as the list of chunks (iterate, ``len``, index); pass
+    ``next_offset`` as ``offset=`` for the following window.
+    """
+
+    result: list[ItemChunk]
+    count: int | None = None
+    limit: int | None = None
+    offset: int | None = None
+    total: int | None = None
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the following window starts, or None when this one is the last."""
+        if not self.result:
+            return None
+        end = (self.offset or 0) + len(self.result)
+        if self.total is not None:
+            return end if end < self.total else None
+        # Without a total, a short window is the last one.
+        return end if self.limit is None or len(self.result) >= self.limit else None
+
+    def __iter__(self) -> Iterator[ItemChunk]:
+        return iter(self.result)
+
+    def __len__(self) -> int:
+        return len(self.result)
+
+    @overload
+    def __getitem__(self, index: int) -> ItemChunk: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ItemChunk]: ...
+    def __getitem__(self, index: int | slice) -> ItemChunk | list[ItemChunk]:
+        return self.result[index]
