@@ -1,0 +1,1 @@
+"""HTTP handlers of the emulator, one module per resource family."""

@@ -1,0 +1,27 @@
+"""The per-application bundle of services that handlers reach through ``request.app``."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from aiohttp import web
+
+from .config import EmulatorConfig
+from .faults import FaultInjector
+from .indexer import Indexer
+from .jobs import JobManager
+from .store import Store
+
+
+@dataclasses.dataclass
+class EmulatorState:
+    config: EmulatorConfig
+    store: Store
+    faults: FaultInjector
+    indexer: Indexer
+    jobs: JobManager
+    #: Resolved at start-up (explicit, persisted in the data dir, or generated).
+    api_token: str = ""
+
+
+STATE = web.AppKey("ai_search_emulator_state", EmulatorState)

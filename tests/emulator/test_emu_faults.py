@@ -1,0 +1,149 @@
+"""Fault injection: seeded random faults, scripted sequences, route/method filters."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+
+from cfaisearch.emulator import AsyncEmulator, FaultConfig, FaultInjector
+
+from .conftest import Api
+
+OK = 400  # POST /namespaces with an empty body: a harmless validation error
+
+
+async def _outcome(api: Api, path: str = "/namespaces") -> int | str:
+    # POST, because aiohttp silently retries an idempotent request (GET) once
+    # when the connection drops, which would hide "drop" faults.
+    try:
+        return (await api.request("POST", path, json={})).status
+    except aiohttp.ClientError:
+        return "drop"
+
+
+async def _run(api: Api, n: int = 40) -> list[int | str]:
+    return [await _outcome(api) for _ in range(n)]
+
+
+async def test_random_faults_are_deterministic(api: Api, emulator: AsyncEmulator) -> None:
+    rates: dict[str, Any] = {
+        "error_500_rate": 0.2,
+        "error_502_rate": 0.1,
+        "error_429_rate": 0.1,
+        "drop_rate": 0.1,
+    }
+    emulator.faults.configure(seed=7, **rates)
+    first = await _run(api)
+    assert {OK, 500, 502, 429, "drop"} <= set(first)
+    assert [f.kind for f in emulator.faults.injected] == [o for o in first if o != OK]
+    emulator.faults.configure(seed=7)  # same config again: the RNG restarts
+    assert await _run(api) == first
+    emulator.faults.configure(seed=8)
+    assert await _run(api) != first
+
+
+async def test_same_seed_same_faults_across_emulators() -> None:
+    outcomes = []
+    for _ in range(2):
+        config = FaultConfig(error_500_rate=0.5, seed=42)
+        async with AsyncEmulator(faults=config) as emu, aiohttp.ClientSession() as session:
+            api = Api(session, emu)
+            outcomes.append(await _run(api, 20))
+    assert outcomes[0] == outcomes[1]
+    assert 500 in outcomes[0]
+
+
+async def test_fault_responses(api: Api, emulator: AsyncEmulator) -> None:
+    emulator.faults.configure(error_502_rate=1.0)
+    reply = await api.request("GET", "/namespaces")
+    assert reply.status == 502
+    assert reply.headers["Content-Type"].startswith("text/html")
+    assert "502" in reply.text
+    assert reply.headers["cf-ray"].endswith("-EMU")
+    emulator.faults.configure(error_502_rate=0.0, error_429_rate=1.0, retry_after=3)
+    reply = await api.request("GET", "/namespaces")
+    assert (reply.status, reply.headers["Retry-After"]) == (429, "3")
+    assert reply.error_codes == [971]
+    emulator.faults.configure(error_429_rate=0.0, error_500_rate=1.0)
+    reply = await api.request("GET", "/namespaces")
+    assert reply.status == 500
+    assert reply.json["success"] is False
+    emulator.faults.configure(error_500_rate=0.0, drop_rate=1.0)
+    assert await _outcome(api) == "drop"
+    emulator.faults.clear()
+    assert await _outcome(api) == OK
+    assert emulator.faults.injected == []
+
+
+async def test_scripted_faults(api: Api, emulator: AsyncEmulator) -> None:
+    await api.create_instance()
+    emulator.faults.inject(503, times=2, route=r"/items$", method="post", retry_after=2)
+    emulator.faults.inject("drop", route=r"/search$")
+    statuses = []
+    for _ in range(3):
+        reply = await api.upload("a.txt", "retry me")
+        statuses.append(reply.status)
+        if reply.status == 503:
+            assert reply.headers["Retry-After"] == "2"
+            assert reply.error_codes == [10503]
+    assert statuses == [503, 503, 200]
+    assert (await api.request("GET", "/namespaces/default/instances/kb/items")).status == 200
+    assert await _outcome(api, path="/instances/kb/search") == "drop"
+    assert await _outcome(api, path="/instances/kb/search") == OK
+    assert [(f.method, f.kind) for f in emulator.faults.injected] == [
+        ("POST", 503),
+        ("POST", 503),
+        ("POST", "drop"),
+    ]
+
+
+async def test_scripted_faults_come_before_random_ones(api: Api, emulator: AsyncEmulator) -> None:
+    emulator.faults.configure(error_500_rate=1.0)
+    emulator.faults.inject(429)
+    assert await _outcome(api) == 429
+    assert await _outcome(api) == 500
+
+
+async def test_route_and_method_filters(api: Api, emulator: AsyncEmulator) -> None:
+    await api.create_instance()
+    emulator.faults.configure(error_500_rate=1.0, routes=r"/search$", methods=frozenset({"POST"}))
+    assert (await api.request("GET", "/instances/kb")).status == 200
+    assert (await api.request("POST", "/instances/kb/search", json={"query": "x"})).status == 500
+
+
+async def test_latency(api: Api, emulator: AsyncEmulator) -> None:
+    emulator.faults.configure(latency_ms=150, routes="/tokens")
+    started = time.monotonic()
+    assert (await api.request("GET", "/tokens")).status == 200
+    assert time.monotonic() - started >= 0.15
+    started = time.monotonic()
+    await api.request("GET", "/namespaces")
+    assert time.monotonic() - started < 0.15
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"error_500_rate": 1.5},
+        {"drop_rate": -0.1},
+        {"error_500_rate": 0.6, "error_429_rate": 0.6},
+        {"latency_ms": -1},
+    ],
+)
+def test_fault_config_validation(changes: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=r"must|add up"):
+        FaultConfig(**changes)  # type: ignore[arg-type]
+
+
+def test_bad_route_regex_and_scripted_values() -> None:
+    with pytest.raises(re.error):
+        FaultConfig(routes="(")
+    injector = FaultInjector()
+    with pytest.raises(ValueError, match="HTTP status"):
+        injector.inject(200)
+    with pytest.raises(ValueError, match="times"):
+        injector.inject(500, times=0)
