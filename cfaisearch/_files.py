@@ -161,6 +161,9 @@ def _file_part(value: object, where: str) -> FilePart:
             f"`{where}` file name must be at most {MAX_FILENAME_LENGTH} characters, "
             f"got {len(filename)}"
         )
+    if any(ord(char) < 0x20 or char == "\x7f" for char in filename):
+        # The name travels in a MIME header: a line break there could forge headers.
+        raise ValueError(f"`{where}` file name must not contain control characters")
     if content_type is not None and not isinstance(content_type, str):
         raise TypeError(f"`{where}` content type must be a str, got {content_type!r}")
     content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"

@@ -246,7 +246,11 @@ def _multipart(form: MultipartForm) -> aiohttp.MultipartWriter:
         writer.append_payload(payload)
     for part in form.files:
         payload = _FilePayload(part)
-        payload.set_content_disposition("form-data", name=part.name, filename=part.filename)
+        # Sent as written (quote_fields=False): the key is the item's path, and
+        # percent-encoding it would turn "docs/a.md" into "docs%2Fa.md".
+        payload.set_content_disposition(
+            "form-data", quote_fields=False, name=part.name, filename=part.filename
+        )
         writer.append_payload(payload)
     return writer
 

@@ -107,6 +107,18 @@ async def test_tuple_form_sends_the_parts_in_the_official_order(serve: ServeFn) 
     assert int(capture.headers[0]["Content-Length"]) > 5  # sizes known: no chunked encoding
 
 
+@pytest.mark.parametrize("key", ["guides/setup notes.md", 'odd "quoted" name.txt', "café.txt"])
+async def test_file_names_arrive_as_written(serve: ServeFn, key: str) -> None:
+    # The file name is the item's key (folders included), so it must not be percent-encoded.
+    capture = Capture()
+    base = await start(serve, capture)
+    async with make_async(base_url=base) as client:
+        await client.aisearch.namespaces.instances.items.upload(
+            "docs", name="default", file={"file": (key, b"x", "text/plain")}
+        )
+    assert file_parts(capture.requests[0])[0][1] == key
+
+
 async def test_dict_metadata_is_sent_as_a_json_string(serve: ServeFn) -> None:
     capture = Capture()
     base = await start(serve, capture)
@@ -172,6 +184,7 @@ async def test_extra_body_becomes_form_fields(serve: ServeFn) -> None:
         ({"metadata": "{}"}, ValueError, r"`file\['file'\]` is required"),
         ({"file": ("x" * 129 + ".txt", b"x")}, ValueError, "at most 128 characters"),
         ({"file": ("", b"x")}, ValueError, "needs a file name"),
+        ({"file": ("a\r\nX-Evil: 1.txt", b"x")}, ValueError, "control characters"),
         ({"file": ("a.txt", "text")}, TypeError, "got a str"),
         ({"file": 42}, TypeError, "got int"),
         ({"file": b"x", "wait_for_completion": "yes"}, TypeError, "must be a bool"),
