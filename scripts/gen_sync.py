@@ -8,7 +8,8 @@ results that are async objects (paginators, streams, downloads) come back
 wrapped in their sync twins. It also writes ``Async<Name>WithRawResponse``
 (in ``cfaisearch/_with_raw/``) and ``<Name>WithRawResponse`` (next to
 ``<Name>``), whose methods return ``RawResponse[<result>]``, and the typed
-``with_raw_response`` descriptor of every async resource. ``--check``
+``with_raw_response`` descriptor of every async resource, and the API reference
+page ``docs/api.md`` (scripts/api_reference.py). ``--check``
 compares whole files and fails if anything is stale.
 
 Usage: python scripts/gen_sync.py [--check]
@@ -644,6 +645,11 @@ def build() -> dict[Path, str]:
         out[path] = ruff(text, rel)
         if path.parent == OUTPUT:
             check_no_async(rel, out[path])
+    # The API reference page reads the fresh facade text, so it is never a run behind.
+    from api_reference import render  # imports cfaisearch: only once the facade is built
+
+    sync_sources = {path.stem: text for path, text in out.items() if path.parent == OUTPUT}
+    out[ROOT / "docs" / "api.md"] = render(sync_sources)
     return out
 
 

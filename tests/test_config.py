@@ -215,3 +215,9 @@ def test_import_is_lazy() -> None:
     code = "import sys, cfaisearch; print('aiohttp' in sys.modules, 'cattrs' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_every_lazy_export_is_declared_and_importable() -> None:
+    assert sorted(cf.__all__) == sorted(cf._EXPORTS)
+    for name in cf.__all__:
+        assert getattr(cf, name) is not None
