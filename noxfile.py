@@ -40,7 +40,34 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Check docs/api.md is current and that the README and docs examples run (on the emulator)."""
+    session.install("-e", ".[test]", RUFF)
+    session.run("python", "scripts/gen_sync.py", "--check")
+    session.run(
+        "pytest",
+        "tests/integration/test_readme.py",
+        "tests/integration/test_plugin.py",
+        "tests/test_api_reference.py",
+    )
+
+
+@nox.session
 def generate(session: nox.Session) -> None:
     """Regenerate the sync facade (cfaisearch/_sync/) from the async resources."""
     session.install("-e", ".", RUFF)
     session.run("python", "scripts/gen_sync.py", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Index, search and chat over a bundled corpus in a local emulator (offline, seconds)."""
+    session.install(".")
+    session.run("python", "-m", "cfaisearch.demo")
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """Drive the emulator with the official `cloudflare` SDK through all 46 operations."""
+    session.install(".", "cloudflare==5.9.0")
+    session.run("python", "scripts/compat_official.py")
