@@ -20,7 +20,9 @@ from .wire import dumps
 MAX_SENTENCES = 3
 WORDS_PER_DELTA = 3
 NO_ANSWER = "I could not find anything about this in the indexed documents."
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# Sentences end at . ! ?, a blank line, or a line that starts a heading or list
+# item; a single line break inside a paragraph is only wrapping.
+_SENTENCE_END = re.compile(r"(?<=\D[.!?])\s+|\n\s*\n\s*|\n(?=\s*(?:#+|[-*+>]|\d+[.)])\s)")
 
 
 def answer(question: str, chunks: Sequence[Mapping[str, Any]]) -> str:

@@ -227,6 +227,7 @@ _BLOCK_TAGS = frozenset(
         "title",
     }
 )
+_WHITESPACE = re.compile(r"\s+")
 _HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "head"})
 
 
@@ -238,6 +239,7 @@ class _HtmlExtractor(HTMLParser):
         self.links: list[str] = []
         self.title: list[str] = []
         self._hidden = 0
+        self._pre = 0
         self._in_title = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -250,6 +252,8 @@ class _HtmlExtractor(HTMLParser):
             self._in_title = True
         if tag in _HIDDEN_TAGS:
             self._hidden += 1
+        if tag == "pre":
+            self._pre += 1
         if tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
@@ -258,6 +262,8 @@ class _HtmlExtractor(HTMLParser):
             self._hidden -= 1
         if tag == "title":
             self._in_title = False
+        if tag == "pre" and self._pre:
+            self._pre -= 1
         if tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
@@ -265,7 +271,8 @@ class _HtmlExtractor(HTMLParser):
         if self._in_title:
             self.title.append(data)
         elif not self._hidden:
-            self.parts.append(data)
+            # Line breaks inside HTML text are only wrapping, except in <pre>.
+            self.parts.append(data if self._pre else _WHITESPACE.sub(" ", data))
 
 
 def parse_html(html: str) -> HtmlPage:
