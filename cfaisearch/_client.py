@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import attrs
-import cattrs
 import orjson
 
-from ._converter import converter
 from ._envelope import Response, decode_envelope, decode_json, status_error
 from ._exceptions import APIConnectionError, APIResponseValidationError, ConfigurationError
 from ._files import MultipartForm
@@ -351,14 +349,14 @@ class AsyncCloudflare:
 
     def structure(self, data: Any, model: Any, response: Response) -> Any:
         """Turn decoded JSON into ``model``; a mismatch is a typed API error."""
+        # Imported on first use: cattrs is the largest import after aiohttp, and a
+        # client that is built but not yet used should not pay for it.
+        from ._converter import ShapeError, structure
+
         try:
-            return converter.structure(data, model)
-        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
-            detail = (
-                "; ".join(cattrs.transform_error(exc))
-                if isinstance(exc, cattrs.BaseValidationError)
-                else str(exc)
-            )
+            return structure(data, model)
+        except ShapeError as exc:
+            detail = str(exc)
             raise APIResponseValidationError(
                 f"Unexpected response shape from {response.method} {response.url}: {detail}",
                 method=response.method,

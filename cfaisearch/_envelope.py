@@ -6,7 +6,6 @@ error, so it is tested from fixtures without a network.
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -194,6 +193,8 @@ def retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> f
         try:
             delay = float(raw)
         except ValueError:
+            import email.utils  # rarely needed, and slow to import
+
             try:
                 when = email.utils.parsedate_to_datetime(raw)
             except (TypeError, ValueError):
