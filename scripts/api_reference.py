@@ -29,6 +29,8 @@ from typing import Final, NoReturn
 
 import attrs
 
+import cfaisearch
+import cfaisearch.types
 from cfaisearch import AsyncCloudflare
 from cfaisearch.resources._base import poll
 
@@ -123,9 +125,22 @@ def _placeholder(name: str) -> str:
     return f"ph-{name}"
 
 
+def _annotation_names() -> dict[str, object]:
+    """The public names of the package and its types.
+
+    Resources import the names they only annotate with under ``TYPE_CHECKING``
+    (so they load on first use); evaluating those annotations needs them.
+    """
+    return {
+        name: getattr(module, name)
+        for module in (cfaisearch, cfaisearch.types)
+        for name in module.__all__
+    }
+
+
 def _arguments(method: Callable[..., object], where: str) -> dict[str, object]:
     """Placeholder keyword arguments that pass the method's own checks."""
-    hints = typing.get_type_hints(method)
+    hints = typing.get_type_hints(method, localns=_annotation_names())
     arguments: dict[str, object] = {}
     for parameter in inspect.signature(method).parameters.values():
         name = parameter.name

@@ -12,6 +12,11 @@ wrapped in their sync twins. It also writes ``Async<Name>WithRawResponse``
 page ``docs/api.md`` (scripts/api_reference.py). ``--check``
 compares whole files and fails if anything is stale.
 
+Imports stay as lazy as the source's: a resource's ``if TYPE_CHECKING:``
+imports become the generated modules' ``if TYPE_CHECKING:`` imports, and
+sub-resources and the sync twins of async results are imported where they are
+first used, so building a client loads only the resources it reaches.
+
 Usage: python scripts/gen_sync.py [--check]
 """
 
@@ -25,7 +30,9 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "cfaisearch"
@@ -41,7 +48,7 @@ WRAPPERS = {
     "AsyncChatCompletionStream": "ChatCompletionStream",
     "AsyncBinaryResponse": "BinaryResponse",
 }
-# Where each wrapper's sync twin is imported from.
+# Where each wrapper's sync twin is imported from, in the method that builds one.
 WRAPPER_IMPORTS = {
     "SyncPager": "from .._pagination import SyncPager",
     "ChatCompletionStream": "from .._streaming import ChatCompletionStream",
@@ -125,11 +132,16 @@ def portal_call(name: str, args: str) -> str:
     return f"self._portal.call({', '.join(filter(None, (f'self._async.{name}', args)))})"
 
 
-def wrapped(expr: str, annotation: ast.expr | None, fired: dict[str, int]) -> str:
-    """``expr``, an async result of type ``annotation``, as the sync facade returns it."""
+def wrapped(
+    expr: str, annotation: ast.expr | None, fired: dict[str, int]
+) -> tuple[str, str | None]:
+    """``expr``, an async result of type ``annotation``, as the sync facade returns it.
+
+    Also the sync twin that wraps it, if any: the method imports it (see ``twin_import``).
+    """
     outer = outer_name(annotation)
     if outer in WRAPPERS:
-        return f"{WRAPPERS[outer]}(self._portal, {expr})"
+        return f"{WRAPPERS[outer]}(self._portal, {expr})", WRAPPERS[outer]
     inside = sorted(
         {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name) and n.id in WRAPPERS}
         if annotation is not None
@@ -139,8 +151,14 @@ def wrapped(expr: str, annotation: ast.expr | None, fired: dict[str, int]) -> st
         raise GenerationError(f"no rule for a result that may be any of {inside}")
     if inside:
         fired["union with a wrapper"] += 1
-        return f"{WRAPPERS[inside[0]]}.adopt(self._portal, {expr})"
-    return expr
+        twin = WRAPPERS[inside[0]]
+        return f"{twin}.adopt(self._portal, {expr})", twin
+    return expr, None
+
+
+def twin_import(twin: str | None) -> str:
+    """The import of a wrapper's sync twin, made in the method: streams load on first use."""
+    return f"{WRAPPER_IMPORTS[twin]}\n" if twin is not None else ""
 
 
 def raw_annotation(annotation: ast.expr | None, name: str) -> ast.Subscript:
@@ -188,14 +206,33 @@ def public_methods(node: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFuncti
     ]
 
 
-def sub_resource(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-    """The Async* class a cached_property returns, or None for other members."""
+def sub_resource(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, str] | None:
+    """The Async* class a cached_property returns and its sibling module; None for others.
+
+    The property must import the class in its body, so that a resource module
+    loads its sub-resources only when they are first reached.
+    """
     if not (isinstance(node, ast.FunctionDef) and is_cached_property(node)):
         return None
     ret = outer_name(node.returns)
     if ret is None or not ret.startswith("Async"):
         raise GenerationError(f"cached_property {node.name} must return an Async* resource")
-    return ret
+    for stmt in node.body:
+        if (
+            isinstance(stmt, ast.ImportFrom)
+            and stmt.level == 1
+            and stmt.module is not None
+            and any(a.name == ret and a.asname is None for a in stmt.names)
+        ):
+            return ret, stmt.module
+    raise GenerationError(
+        f"cached_property {node.name} must import {ret} in its body (`from .module import {ret}`)"
+    )
+
+
+def sub_resource_body(module: str, cls: str, wrapped_resource: str) -> list[ast.stmt]:
+    """Import ``cls`` from its sibling ``module`` on first access and wrap ``wrapped_resource``."""
+    return statements(f"from .{module} import {cls}\nreturn {cls}({wrapped_resource})")
 
 
 def sync_method(
@@ -205,20 +242,24 @@ def sync_method(
     args = forward_args(node.args)
     resource = sub_resource(node)
     if resource is not None:
-        body = f"return {sync_name(resource)}(self._portal, self._async.{node.name})"
-    elif is_overload(node):
+        fired["lazy sub-resource"] += 1
+        cls, module = resource
+        body = sub_resource_body(module, sync_name(cls), f"self._portal, self._async.{node.name}")
+        return function(node, body, node.returns, rewriter=rewriter)
+    if is_overload(node):
         fired["overload"] += 1
-        body = "..."
-    elif isinstance(node, ast.AsyncFunctionDef):
-        body = "return " + wrapped(portal_call(node.name, args), node.returns, fired)
+        return function(node, statements("..."), node.returns, rewriter=rewriter)
+    if isinstance(node, ast.AsyncFunctionDef):
+        value, twin = wrapped(portal_call(node.name, args), node.returns, fired)
     elif outer_name(node.returns) in WRAPPERS:
-        body = "return " + wrapped(call(f"self._async.{node.name}", args), node.returns, fired)
+        value, twin = wrapped(call(f"self._async.{node.name}", args), node.returns, fired)
     else:
         raise GenerationError(
             f"no rule for plain method {node.name} returning {outer_name(node.returns)}; "
             "add it to WRAPPERS"
         )
-    return function(node, statements(body), node.returns, rewriter=rewriter)
+    body = statements(f"{twin_import(twin)}return {value}")
+    return function(node, body, node.returns, rewriter=rewriter)
 
 
 def raw_async_method(
@@ -228,9 +269,10 @@ def raw_async_method(
     args = forward_args(node.args)
     resource = sub_resource(node)
     if resource is not None:
-        body = f"return {resource}{RAW_SUFFIX}(self._resource.{node.name})"
-        ret = ast.Name(resource + RAW_SUFFIX, ast.Load())
-        return function(node, statements(body), ret)
+        cls, module = resource
+        twin = cls + RAW_SUFFIX
+        lazy = sub_resource_body(module, twin, f"self._resource.{node.name}")
+        return function(node, lazy, ast.Name(twin, ast.Load()))
     returns = raw_annotation(node.returns, node.name)
     outer = outer_name(node.returns)
     if is_overload(node):
@@ -254,20 +296,20 @@ def raw_sync_method(
     args = forward_args(node.args)
     resource = sub_resource(node)
     if resource is not None:
-        twin = sync_name(resource) + RAW_SUFFIX
-        body = f"return {twin}(self._portal, self._async.{node.name})"
-        return function(node, statements(body), ast.Name(twin, ast.Load()))
+        cls, module = resource
+        twin = sync_name(cls) + RAW_SUFFIX
+        body = sub_resource_body(module, twin, f"self._portal, self._async.{node.name}")
+        return function(node, body, ast.Name(twin, ast.Load()))
     returns = raw_annotation(node.returns, node.name)
     if is_overload(node):
-        body = "..."
-    else:
-        result = portal_call(node.name, args)
-        value = wrapped("value", returns.slice, fired)
-        if value != "value":
-            fired["raw sync twin"] += 1
-            result += f".map(lambda value: {value})"
-        body = f"return {result}"
-    return function(node, statements(body), returns, rewriter=rewriter)
+        return function(node, statements("..."), returns, rewriter=rewriter)
+    result = portal_call(node.name, args)
+    value, wrapper = wrapped("value", returns.slice, fired)
+    if wrapper is not None:
+        fired["raw sync twin"] += 1
+        result += f".map(lambda value: {value})"
+    body = statements(f"{twin_import(wrapper)}return {result}")
+    return function(node, body, returns, rewriter=rewriter)
 
 
 def class_def(name: str, doc: str, init: str, members: list[ast.stmt]) -> ast.ClassDef:
@@ -350,15 +392,45 @@ def rewrite_import(node: ast.ImportFrom, *, raw: bool) -> list[ast.ImportFrom]:
     return [ast.ImportFrom(node.module, names, node.level)]
 
 
-def module_text(source: Path, doc: str, imports: list[str], classes: list[ast.ClassDef]) -> str:
+def is_type_checking(node: ast.stmt) -> TypeGuard[ast.If]:
+    """Whether ``node`` is an ``if TYPE_CHECKING:`` block."""
+    return (
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+        and not node.orelse
+    )
+
+
+@dataclass
+class Imports:
+    """A generated module's imports: those run on import, and those for type checkers only."""
+
+    raw: bool
+    """Whether the module is a raw twin (see ``rewrite_import``)."""
+    runtime: list[str] = field(default_factory=list)
+    type_only: list[str] = field(default_factory=list)
+
+    def copy(self, node: ast.Import | ast.ImportFrom, *, type_only: bool) -> None:
+        """Add the source module's import ``node``, rewritten for this module."""
+        if isinstance(node, ast.Import):
+            copied = [ast.unparse(node)]
+        else:
+            copied = [ast.unparse(n) for n in rewrite_import(node, raw=self.raw)]
+        (self.type_only if type_only else self.runtime).extend(copied)
+
+
+def module_text(source: Path, doc: str, imports: Imports, classes: list[ast.ClassDef]) -> str:
     names = ", ".join(f'"{c.name}"' for c in classes)
     body = "\n\n".join(ast.unparse(ast.fix_missing_locations(c)) for c in classes)
+    type_only = "".join(f"    {line}\n" for line in imports.type_only)
     return (
         HEADER.format(source=source.relative_to(ROOT).as_posix())
         + f'"""{doc}"""\n\n'
         + "from __future__ import annotations\n\n"
-        + "\n".join(imports)
-        + f"\n\n__all__ = [{names}]\n\n\n{body}\n"
+        + "\n".join(["from typing import TYPE_CHECKING", *imports.runtime])
+        + f"\n\nif TYPE_CHECKING:\n{type_only}"
+        + f"\n__all__ = [{names}]\n\n\n{body}\n"
     )
 
 
@@ -366,36 +438,46 @@ def generate_module(source: Path, fired: dict[str, int]) -> tuple[str, str, list
     """The sync module, the raw module, and the names of the async resource classes."""
     tree = ast.parse(source.read_text())
     rewriter = Rewriter(fired)
-    sync_imports: list[str] = [
-        "from functools import cached_property",
-        "from .._portal import Portal",
-        "from .._raw import RawResponse",
-        "from .._pagination import Page",
-        *WRAPPER_IMPORTS.values(),
-    ]
-    raw_imports: list[str] = [
-        "from functools import cached_property",
-        "from .._raw import RawResponse, raw_response",
-        "from .._pagination import Page",
-    ]
+    # Names the generated code only annotates with stay out of the import path.
+    sync_imports = Imports(
+        raw=False,
+        runtime=["from functools import cached_property"],
+        type_only=[
+            "from .._portal import Portal",
+            "from .._raw import RawResponse",
+            "from .._pagination import Page",
+        ],
+    )
+    raw_imports = Imports(
+        raw=True,
+        runtime=["from functools import cached_property", "from .._raw import raw_response"],
+        type_only=["from .._raw import RawResponse", "from .._pagination import Page"],
+    )
     resources: list[ast.ClassDef] = []
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
-            sync_imports += [ast.unparse(n) for n in rewrite_import(node, raw=False)]
-            raw_imports += [ast.unparse(n) for n in rewrite_import(node, raw=True)]
-        elif isinstance(node, ast.Import):
-            sync_imports.append(ast.unparse(node))
-            raw_imports.append(ast.unparse(node))
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+                sync_imports.copy(node, type_only=False)
+                raw_imports.copy(node, type_only=False)
+        elif is_type_checking(node):
+            fired["type-only imports"] += 1
+            for stmt in node.body:
+                if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    raise GenerationError(
+                        f"{source.name}:{stmt.lineno}: no rule for a non-import under TYPE_CHECKING"
+                    )
+                sync_imports.copy(stmt, type_only=True)
+                raw_imports.copy(stmt, type_only=True)
         elif isinstance(node, ast.ClassDef) and node.name.startswith("Async"):
             resources.append(node)
     if not resources:
         raise GenerationError(f"{source.name} defines no Async* resource class")
     async_names = [c.name for c in resources]
     # The async twins type ``self._async``.
-    sync_imports.append(f"from ..resources.{source.stem} import {', '.join(async_names)}")
+    sync_imports.type_only.append(f"from ..resources.{source.stem} import {', '.join(async_names)}")
     raw_names = ", ".join(n + RAW_SUFFIX for n in async_names)
-    sync_imports.append(f"from .._with_raw.{source.stem} import {raw_names}")
-    raw_imports.append(f"from ..resources.{source.stem} import {', '.join(async_names)}")
+    sync_imports.type_only.append(f"from .._with_raw.{source.stem} import {raw_names}")
+    raw_imports.type_only.append(f"from ..resources.{source.stem} import {', '.join(async_names)}")
     doc = ast.get_docstring(tree, clean=False) or source.stem
     sync_text = module_text(
         source,
@@ -467,10 +549,13 @@ import weakref
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncCloudflare
 from .._portal import Portal
-from .aisearch import AISearch
+
+if TYPE_CHECKING:
+    from .aisearch import AISearch
 
 __all__ = ["Cloudflare"]
 
@@ -513,6 +598,8 @@ class Cloudflare:
     @cached_property
     def aisearch(self) -> AISearch:
         """AI Search: instances, namespaces, items, jobs and tokens."""
+        from .aisearch import AISearch
+
         return AISearch(self._portal, self._async.aisearch)
 
     def close(self) -> None:
@@ -622,6 +709,8 @@ def build() -> dict[Path, str]:
             "raw",
             "raw first request",
             "raw sync twin",
+            "type-only imports",
+            "lazy sub-resource",
         ],
         0,
     )

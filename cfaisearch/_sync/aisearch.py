@@ -5,13 +5,15 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from .._portal import Portal
-from .._with_raw.aisearch import AsyncAISearchWithRawResponse
-from ..resources.aisearch import AsyncAISearch
-from .instances import Instances, InstancesWithRawResponse
-from .namespaces import Namespaces, NamespacesWithRawResponse
-from .tokens import Tokens, TokensWithRawResponse
+if TYPE_CHECKING:
+    from .._portal import Portal
+    from .._with_raw.aisearch import AsyncAISearchWithRawResponse
+    from ..resources.aisearch import AsyncAISearch
+    from .instances import Instances, InstancesWithRawResponse
+    from .namespaces import Namespaces, NamespacesWithRawResponse
+    from .tokens import Tokens, TokensWithRawResponse
 
 __all__ = ["AISearch", "AISearchWithRawResponse"]
 
@@ -31,16 +33,22 @@ class AISearch:
     @cached_property
     def instances(self) -> Instances:
         """Instances addressed by id alone (Cloudflare now prefers ``namespaces.instances``)."""
+        from .instances import Instances
+
         return Instances(self._portal, self._async.instances)
 
     @cached_property
     def namespaces(self) -> Namespaces:
         """Namespaces, their instances, jobs and items."""
+        from .namespaces import Namespaces
+
         return Namespaces(self._portal, self._async.namespaces)
 
     @cached_property
     def tokens(self) -> Tokens:
         """Service tokens used to read R2 data sources."""
+        from .tokens import Tokens
+
         return Tokens(self._portal, self._async.tokens)
 
 
@@ -54,14 +62,20 @@ class AISearchWithRawResponse:
     @cached_property
     def instances(self) -> InstancesWithRawResponse:
         """Instances addressed by id alone (Cloudflare now prefers ``namespaces.instances``)."""
+        from .instances import InstancesWithRawResponse
+
         return InstancesWithRawResponse(self._portal, self._async.instances)
 
     @cached_property
     def namespaces(self) -> NamespacesWithRawResponse:
         """Namespaces, their instances, jobs and items."""
+        from .namespaces import NamespacesWithRawResponse
+
         return NamespacesWithRawResponse(self._portal, self._async.namespaces)
 
     @cached_property
     def tokens(self) -> TokensWithRawResponse:
         """Service tokens used to read R2 data sources."""
+        from .tokens import TokensWithRawResponse
+
         return TokensWithRawResponse(self._portal, self._async.tokens)

@@ -8,10 +8,13 @@ import weakref
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncCloudflare
 from .._portal import Portal
-from .aisearch import AISearch
+
+if TYPE_CHECKING:
+    from .aisearch import AISearch
 
 __all__ = ["Cloudflare"]
 
@@ -74,6 +77,8 @@ class Cloudflare:
     @cached_property
     def aisearch(self) -> AISearch:
         """AI Search: instances, namespaces, items, jobs and tokens."""
+        from .aisearch import AISearch
+
         return AISearch(self._portal, self._async.aisearch)
 
     def close(self) -> None:

@@ -10,39 +10,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page, SyncPager
-from .._portal import Portal
-from .._raw import RawResponse
-from .._streaming import ChatCompletionStream
-from .._with_raw.instances import AsyncInstancesWithRawResponse
-from ..resources.instances import AsyncInstances
-from ..types.chat import ChatCompletion
-from ..types.instances import (
-    CacheThreshold,
-    CacheTTL,
-    FusionMethod,
-    Instance,
-    InstanceListItem,
-    InstanceStats,
-    InstanceType,
-    SyncInterval,
-)
-from ..types.params import (
-    AISearchOptionsParam,
-    CustomMetadataFieldParam,
-    IndexingOptionsParam,
-    IndexMethodParam,
-    InstanceMetadataParam,
-    MessageParam,
-    PublicEndpointParam,
-    RetrievalOptionsParam,
-    SourceParam,
-)
-from ..types.search import SearchResult
-from .jobs import Jobs, JobsWithRawResponse
+
+if TYPE_CHECKING:
+    from .._pagination import Page, SyncPager
+    from .._portal import Portal
+    from .._raw import RawResponse
+    from .._streaming import ChatCompletionStream
+    from .._with_raw.instances import AsyncInstancesWithRawResponse
+    from ..resources.instances import AsyncInstances
+    from ..types.chat import ChatCompletion
+    from ..types.instances import (
+        CacheThreshold,
+        CacheTTL,
+        FusionMethod,
+        Instance,
+        InstanceListItem,
+        InstanceStats,
+        InstanceType,
+        SyncInterval,
+    )
+    from ..types.params import (
+        AISearchOptionsParam,
+        CustomMetadataFieldParam,
+        IndexingOptionsParam,
+        IndexMethodParam,
+        InstanceMetadataParam,
+        MessageParam,
+        PublicEndpointParam,
+        RetrievalOptionsParam,
+        SourceParam,
+    )
+    from ..types.search import SearchResult
+    from .jobs import Jobs, JobsWithRawResponse
 
 __all__ = ["Instances", "InstancesWithRawResponse"]
 
@@ -62,6 +64,8 @@ class Instances:
     @cached_property
     def jobs(self) -> Jobs:
         """Indexing jobs of an instance."""
+        from .jobs import Jobs
+
         return Jobs(self._portal, self._async.jobs)
 
     def create(
@@ -239,6 +243,8 @@ class Instances:
 
         ``search`` matches part of the id; ``namespace`` restricts to one namespace.
         """
+        from .._pagination import SyncPager
+
         return SyncPager(
             self._portal,
             self._async.list(
@@ -317,6 +323,8 @@ class Instances:
         retrieved chunks first, then text deltas). Opening it is retried like
         any read; nothing is retried once events have arrived.
         """
+        from .._streaming import ChatCompletionStream
+
         return ChatCompletionStream.adopt(
             self._portal,
             self._portal.call(
@@ -375,6 +383,8 @@ class InstancesWithRawResponse:
     @cached_property
     def jobs(self) -> JobsWithRawResponse:
         """Indexing jobs of an instance."""
+        from .jobs import JobsWithRawResponse
+
         return JobsWithRawResponse(self._portal, self._async.jobs)
 
     def create(
@@ -628,6 +638,8 @@ class InstancesWithRawResponse:
         retrieved chunks first, then text deltas). Opening it is retried like
         any read; nothing is retried once events have arrived.
         """
+        from .._streaming import ChatCompletionStream
+
         return self._portal.call(
             self._async.chat_completions,
             id,

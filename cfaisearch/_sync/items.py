@@ -5,24 +5,26 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .._binary import BinaryResponse
 from .._files import UploadFile
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page, SyncPager
-from .._portal import Portal
-from .._raw import RawResponse
-from .._with_raw.items import AsyncItemsWithRawResponse
-from ..resources.items import AsyncItems
-from ..types.items import (
-    Item,
-    ItemChunksPage,
-    ItemDeleteResult,
-    ItemLogsPage,
-    ItemStatus,
-    ItemUploadResult,
-)
+
+if TYPE_CHECKING:
+    from .._binary import BinaryResponse
+    from .._pagination import Page, SyncPager
+    from .._portal import Portal
+    from .._raw import RawResponse
+    from .._with_raw.items import AsyncItemsWithRawResponse
+    from ..resources.items import AsyncItems
+    from ..types.items import (
+        Item,
+        ItemChunksPage,
+        ItemDeleteResult,
+        ItemLogsPage,
+        ItemStatus,
+        ItemUploadResult,
+    )
 
 __all__ = ["Items", "ItemsWithRawResponse"]
 
@@ -61,6 +63,8 @@ class Items:
         ``metadata_filter`` is a JSON filter such as ``'{"folder": "docs/"}'``;
         ``source`` is a ``source_id`` (``"builtin"`` for uploads).
         """
+        from .._pagination import SyncPager
+
         return SyncPager(
             self._portal,
             self._async.list(
@@ -195,6 +199,8 @@ class Items:
         The body is not read yet: use ``read()``, ``iter_bytes()`` or
         ``write_to_file(path)`` on the result; close it if you read none of it.
         """
+        from .._binary import BinaryResponse
+
         return BinaryResponse(
             self._portal,
             self._portal.call(
@@ -438,6 +444,8 @@ class ItemsWithRawResponse:
         The body is not read yet: use ``read()``, ``iter_bytes()`` or
         ``write_to_file(path)`` on the result; close it if you read none of it.
         """
+        from .._binary import BinaryResponse
+
         return self._portal.call(
             self._async.download, item_id, account_id=account_id, name=name, id=id, **options
         ).map(lambda value: BinaryResponse(self._portal, value))

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import builtins
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page, SyncPager
-from .._portal import Portal
-from .._raw import RawResponse
-from .._with_raw.jobs import AsyncJobsWithRawResponse
-from ..resources.jobs import AsyncJobs
-from ..types.jobs import Job, JobLog
+
+if TYPE_CHECKING:
+    from .._pagination import Page, SyncPager
+    from .._portal import Portal
+    from .._raw import RawResponse
+    from .._with_raw.jobs import AsyncJobsWithRawResponse
+    from ..resources.jobs import AsyncJobs
+    from ..types.jobs import Job, JobLog
 
 __all__ = ["Jobs", "JobsWithRawResponse"]
 
@@ -57,6 +60,8 @@ class Jobs:
         **options: Unpack[RequestOptions],
     ) -> SyncPager[Job]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        from .._pagination import SyncPager
+
         return SyncPager(
             self._portal,
             self._async.list(id, account_id=account_id, page=page, per_page=per_page, **options),

@@ -6,40 +6,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page, SyncPager
-from .._portal import Portal
-from .._raw import RawResponse
-from .._streaming import ChatCompletionStream
-from .._with_raw.namespace_instances import AsyncNamespaceInstancesWithRawResponse
-from ..resources.namespace_instances import AsyncNamespaceInstances
-from ..types.chat import ChatCompletion
-from ..types.instances import (
-    CacheThreshold,
-    CacheTTL,
-    FusionMethod,
-    Instance,
-    InstanceListItem,
-    InstanceStats,
-    InstanceType,
-    SyncInterval,
-)
-from ..types.params import (
-    AISearchOptionsParam,
-    CustomMetadataFieldParam,
-    IndexingOptionsParam,
-    IndexMethodParam,
-    InstanceMetadataParam,
-    MessageParam,
-    PublicEndpointParam,
-    RetrievalOptionsParam,
-    SourceParam,
-)
-from ..types.search import SearchResult
-from .items import Items, ItemsWithRawResponse
-from .namespace_jobs import NamespaceJobs, NamespaceJobsWithRawResponse
+
+if TYPE_CHECKING:
+    from .._pagination import Page, SyncPager
+    from .._portal import Portal
+    from .._raw import RawResponse
+    from .._streaming import ChatCompletionStream
+    from .._with_raw.namespace_instances import AsyncNamespaceInstancesWithRawResponse
+    from ..resources.namespace_instances import AsyncNamespaceInstances
+    from ..types.chat import ChatCompletion
+    from ..types.instances import (
+        CacheThreshold,
+        CacheTTL,
+        FusionMethod,
+        Instance,
+        InstanceListItem,
+        InstanceStats,
+        InstanceType,
+        SyncInterval,
+    )
+    from ..types.params import (
+        AISearchOptionsParam,
+        CustomMetadataFieldParam,
+        IndexingOptionsParam,
+        IndexMethodParam,
+        InstanceMetadataParam,
+        MessageParam,
+        PublicEndpointParam,
+        RetrievalOptionsParam,
+        SourceParam,
+    )
+    from ..types.search import SearchResult
+    from .items import Items, ItemsWithRawResponse
+    from .namespace_jobs import NamespaceJobs, NamespaceJobsWithRawResponse
 
 __all__ = ["NamespaceInstances", "NamespaceInstancesWithRawResponse"]
 
@@ -59,11 +61,15 @@ class NamespaceInstances:
     @cached_property
     def jobs(self) -> NamespaceJobs:
         """Indexing jobs of an instance."""
+        from .namespace_jobs import NamespaceJobs
+
         return NamespaceJobs(self._portal, self._async.jobs)
 
     @cached_property
     def items(self) -> Items:
         """Files and pages of an instance."""
+        from .items import Items
+
         return Items(self._portal, self._async.items)
 
     def create(
@@ -246,6 +252,8 @@ class NamespaceInstances:
 
         ``search`` matches part of the id.
         """
+        from .._pagination import SyncPager
+
         return SyncPager(
             self._portal,
             self._async.list(
@@ -336,6 +344,8 @@ class NamespaceInstances:
         retrieved chunks first, then text deltas). Opening it is retried like
         any read; nothing is retried once events have arrived.
         """
+        from .._streaming import ChatCompletionStream
+
         return ChatCompletionStream.adopt(
             self._portal,
             self._portal.call(
@@ -409,11 +419,15 @@ class NamespaceInstancesWithRawResponse:
     @cached_property
     def jobs(self) -> NamespaceJobsWithRawResponse:
         """Indexing jobs of an instance."""
+        from .namespace_jobs import NamespaceJobsWithRawResponse
+
         return NamespaceJobsWithRawResponse(self._portal, self._async.jobs)
 
     @cached_property
     def items(self) -> ItemsWithRawResponse:
         """Files and pages of an instance."""
+        from .items import ItemsWithRawResponse
+
         return ItemsWithRawResponse(self._portal, self._async.items)
 
     def create(
@@ -684,6 +698,8 @@ class NamespaceInstancesWithRawResponse:
         retrieved chunks first, then text deltas). Opening it is retried like
         any read; nothing is retried once events have arrived.
         """
+        from .._streaming import ChatCompletionStream
+
         return self._portal.call(
             self._async.chat_completions,
             id,

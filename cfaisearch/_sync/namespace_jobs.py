@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import builtins
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page, SyncPager
-from .._portal import Portal
-from .._raw import RawResponse
-from .._with_raw.namespace_jobs import AsyncNamespaceJobsWithRawResponse
-from ..resources.namespace_jobs import AsyncNamespaceJobs
-from ..types.jobs import Job, JobLog
+
+if TYPE_CHECKING:
+    from .._pagination import Page, SyncPager
+    from .._portal import Portal
+    from .._raw import RawResponse
+    from .._with_raw.namespace_jobs import AsyncNamespaceJobsWithRawResponse
+    from ..resources.namespace_jobs import AsyncNamespaceJobs
+    from ..types.jobs import Job, JobLog
 
 __all__ = ["NamespaceJobs", "NamespaceJobsWithRawResponse"]
 
@@ -86,6 +88,8 @@ class NamespaceJobs:
         **options: Unpack[RequestOptions],
     ) -> SyncPager[Job]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        from .._pagination import SyncPager
+
         return SyncPager(
             self._portal,
             self._async.list(

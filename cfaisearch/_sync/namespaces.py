@@ -6,20 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page, SyncPager
-from .._portal import Portal
-from .._raw import RawResponse
-from .._streaming import ChatCompletionStream
-from .._with_raw.namespaces import AsyncNamespacesWithRawResponse
-from ..resources.namespaces import AsyncNamespaces
-from ..types.chat import NamespaceChatCompletion
-from ..types.namespaces import Namespace
-from ..types.params import MessageParam, NamespaceAISearchOptionsParam, NamespacePublicEndpointParam
-from ..types.search import NamespaceSearchResult
-from .namespace_instances import NamespaceInstances, NamespaceInstancesWithRawResponse
+
+if TYPE_CHECKING:
+    from .._pagination import Page, SyncPager
+    from .._portal import Portal
+    from .._raw import RawResponse
+    from .._streaming import ChatCompletionStream
+    from .._with_raw.namespaces import AsyncNamespacesWithRawResponse
+    from ..resources.namespaces import AsyncNamespaces
+    from ..types.chat import NamespaceChatCompletion
+    from ..types.namespaces import Namespace
+    from ..types.params import (
+        MessageParam,
+        NamespaceAISearchOptionsParam,
+        NamespacePublicEndpointParam,
+    )
+    from ..types.search import NamespaceSearchResult
+    from .namespace_instances import NamespaceInstances, NamespaceInstancesWithRawResponse
 
 __all__ = ["Namespaces", "NamespacesWithRawResponse"]
 
@@ -39,6 +45,8 @@ class Namespaces:
     @cached_property
     def instances(self) -> NamespaceInstances:
         """Instances of a namespace."""
+        from .namespace_instances import NamespaceInstances
+
         return NamespaceInstances(self._portal, self._async.instances)
 
     def create(
@@ -93,6 +101,8 @@ class Namespaces:
         **options: Unpack[RequestOptions],
     ) -> SyncPager[Namespace]:
         """List namespaces, page by page; ``search`` matches part of a name or description."""
+        from .._pagination import SyncPager
+
         return SyncPager(
             self._portal,
             self._async.list(
@@ -166,6 +176,8 @@ class Namespaces:
         retrieved chunks first, then text deltas). Opening it is retried like
         any read; nothing is retried once events have arrived.
         """
+        from .._streaming import ChatCompletionStream
+
         return ChatCompletionStream.adopt(
             self._portal,
             self._portal.call(
@@ -220,6 +232,8 @@ class NamespacesWithRawResponse:
     @cached_property
     def instances(self) -> NamespaceInstancesWithRawResponse:
         """Instances of a namespace."""
+        from .namespace_instances import NamespaceInstancesWithRawResponse
+
         return NamespaceInstancesWithRawResponse(self._portal, self._async.instances)
 
     def create(
@@ -349,6 +363,8 @@ class NamespacesWithRawResponse:
         retrieved chunks first, then text deltas). Opening it is retried like
         any read; nothing is retried once events have arrived.
         """
+        from .._streaming import ChatCompletionStream
+
         return self._portal.call(
             self._async.chat_completions,
             name,

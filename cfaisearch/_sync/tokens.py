@@ -5,14 +5,17 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page, SyncPager
-from .._portal import Portal
-from .._raw import RawResponse
-from .._with_raw.tokens import AsyncTokensWithRawResponse
-from ..resources.tokens import AsyncTokens
-from ..types.tokens import Token
+
+if TYPE_CHECKING:
+    from .._pagination import Page, SyncPager
+    from .._portal import Portal
+    from .._raw import RawResponse
+    from .._with_raw.tokens import AsyncTokensWithRawResponse
+    from ..resources.tokens import AsyncTokens
+    from ..types.tokens import Token
 
 __all__ = ["Tokens", "TokensWithRawResponse"]
 
@@ -94,6 +97,8 @@ class Tokens:
         **options: Unpack[RequestOptions],
     ) -> SyncPager[Token]:
         """List tokens, page by page; ``search`` matches part of a name."""
+        from .._pagination import SyncPager
+
         return SyncPager(
             self._portal,
             self._async.list(

@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from ..resources.aisearch import AsyncAISearch
-from .instances import AsyncInstancesWithRawResponse
-from .namespaces import AsyncNamespacesWithRawResponse
-from .tokens import AsyncTokensWithRawResponse
+if TYPE_CHECKING:
+    from ..resources.aisearch import AsyncAISearch
+    from .instances import AsyncInstancesWithRawResponse
+    from .namespaces import AsyncNamespacesWithRawResponse
+    from .tokens import AsyncTokensWithRawResponse
 
 __all__ = ["AsyncAISearchWithRawResponse"]
 
@@ -23,14 +25,20 @@ class AsyncAISearchWithRawResponse:
     @cached_property
     def instances(self) -> AsyncInstancesWithRawResponse:
         """Instances addressed by id alone (Cloudflare now prefers ``namespaces.instances``)."""
+        from .instances import AsyncInstancesWithRawResponse
+
         return AsyncInstancesWithRawResponse(self._resource.instances)
 
     @cached_property
     def namespaces(self) -> AsyncNamespacesWithRawResponse:
         """Namespaces, their instances, jobs and items."""
+        from .namespaces import AsyncNamespacesWithRawResponse
+
         return AsyncNamespacesWithRawResponse(self._resource.namespaces)
 
     @cached_property
     def tokens(self) -> AsyncTokensWithRawResponse:
         """Service tokens used to read R2 data sources."""
+        from .tokens import AsyncTokensWithRawResponse
+
         return AsyncTokensWithRawResponse(self._resource.tokens)

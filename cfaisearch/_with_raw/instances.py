@@ -10,37 +10,40 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page
-from .._raw import RawResponse, raw_response
-from .._streaming import AsyncChatCompletionStream
-from ..resources.instances import AsyncInstances
-from ..types.chat import ChatCompletion
-from ..types.instances import (
-    CacheThreshold,
-    CacheTTL,
-    FusionMethod,
-    Instance,
-    InstanceListItem,
-    InstanceStats,
-    InstanceType,
-    SyncInterval,
-)
-from ..types.params import (
-    AISearchOptionsParam,
-    CustomMetadataFieldParam,
-    IndexingOptionsParam,
-    IndexMethodParam,
-    InstanceMetadataParam,
-    MessageParam,
-    PublicEndpointParam,
-    RetrievalOptionsParam,
-    SourceParam,
-)
-from ..types.search import SearchResult
-from .jobs import AsyncJobsWithRawResponse
+from .._raw import raw_response
+
+if TYPE_CHECKING:
+    from .._pagination import Page
+    from .._raw import RawResponse
+    from .._streaming import AsyncChatCompletionStream
+    from ..resources.instances import AsyncInstances
+    from ..types.chat import ChatCompletion
+    from ..types.instances import (
+        CacheThreshold,
+        CacheTTL,
+        FusionMethod,
+        Instance,
+        InstanceListItem,
+        InstanceStats,
+        InstanceType,
+        SyncInterval,
+    )
+    from ..types.params import (
+        AISearchOptionsParam,
+        CustomMetadataFieldParam,
+        IndexingOptionsParam,
+        IndexMethodParam,
+        InstanceMetadataParam,
+        MessageParam,
+        PublicEndpointParam,
+        RetrievalOptionsParam,
+        SourceParam,
+    )
+    from ..types.search import SearchResult
+    from .jobs import AsyncJobsWithRawResponse
 
 __all__ = ["AsyncInstancesWithRawResponse"]
 
@@ -54,6 +57,8 @@ class AsyncInstancesWithRawResponse:
     @cached_property
     def jobs(self) -> AsyncJobsWithRawResponse:
         """Indexing jobs of an instance."""
+        from .jobs import AsyncJobsWithRawResponse
+
         return AsyncJobsWithRawResponse(self._resource.jobs)
 
     async def create(

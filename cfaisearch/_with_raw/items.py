@@ -4,22 +4,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .._binary import AsyncBinaryResponse
 from .._files import UploadFile
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page
-from .._raw import RawResponse, raw_response
-from ..resources.items import AsyncItems
-from ..types.items import (
-    Item,
-    ItemChunksPage,
-    ItemDeleteResult,
-    ItemLogsPage,
-    ItemStatus,
-    ItemUploadResult,
-)
+from .._raw import raw_response
+
+if TYPE_CHECKING:
+    from .._binary import AsyncBinaryResponse
+    from .._pagination import Page
+    from .._raw import RawResponse
+    from ..resources.items import AsyncItems
+    from ..types.items import (
+        Item,
+        ItemChunksPage,
+        ItemDeleteResult,
+        ItemLogsPage,
+        ItemStatus,
+        ItemUploadResult,
+    )
 
 __all__ = ["AsyncItemsWithRawResponse"]
 

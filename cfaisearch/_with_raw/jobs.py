@@ -5,12 +5,16 @@
 from __future__ import annotations
 
 import builtins
+from typing import TYPE_CHECKING
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page
-from .._raw import RawResponse, raw_response
-from ..resources.jobs import AsyncJobs
-from ..types.jobs import Job, JobLog
+from .._raw import raw_response
+
+if TYPE_CHECKING:
+    from .._pagination import Page
+    from .._raw import RawResponse
+    from ..resources.jobs import AsyncJobs
+    from ..types.jobs import Job, JobLog
 
 __all__ = ["AsyncJobsWithRawResponse"]
 

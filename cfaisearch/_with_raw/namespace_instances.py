@@ -6,38 +6,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page
-from .._raw import RawResponse, raw_response
-from .._streaming import AsyncChatCompletionStream
-from ..resources.namespace_instances import AsyncNamespaceInstances
-from ..types.chat import ChatCompletion
-from ..types.instances import (
-    CacheThreshold,
-    CacheTTL,
-    FusionMethod,
-    Instance,
-    InstanceListItem,
-    InstanceStats,
-    InstanceType,
-    SyncInterval,
-)
-from ..types.params import (
-    AISearchOptionsParam,
-    CustomMetadataFieldParam,
-    IndexingOptionsParam,
-    IndexMethodParam,
-    InstanceMetadataParam,
-    MessageParam,
-    PublicEndpointParam,
-    RetrievalOptionsParam,
-    SourceParam,
-)
-from ..types.search import SearchResult
-from .items import AsyncItemsWithRawResponse
-from .namespace_jobs import AsyncNamespaceJobsWithRawResponse
+from .._raw import raw_response
+
+if TYPE_CHECKING:
+    from .._pagination import Page
+    from .._raw import RawResponse
+    from .._streaming import AsyncChatCompletionStream
+    from ..resources.namespace_instances import AsyncNamespaceInstances
+    from ..types.chat import ChatCompletion
+    from ..types.instances import (
+        CacheThreshold,
+        CacheTTL,
+        FusionMethod,
+        Instance,
+        InstanceListItem,
+        InstanceStats,
+        InstanceType,
+        SyncInterval,
+    )
+    from ..types.params import (
+        AISearchOptionsParam,
+        CustomMetadataFieldParam,
+        IndexingOptionsParam,
+        IndexMethodParam,
+        InstanceMetadataParam,
+        MessageParam,
+        PublicEndpointParam,
+        RetrievalOptionsParam,
+        SourceParam,
+    )
+    from ..types.search import SearchResult
+    from .items import AsyncItemsWithRawResponse
+    from .namespace_jobs import AsyncNamespaceJobsWithRawResponse
 
 __all__ = ["AsyncNamespaceInstancesWithRawResponse"]
 
@@ -51,11 +54,15 @@ class AsyncNamespaceInstancesWithRawResponse:
     @cached_property
     def jobs(self) -> AsyncNamespaceJobsWithRawResponse:
         """Indexing jobs of an instance."""
+        from .namespace_jobs import AsyncNamespaceJobsWithRawResponse
+
         return AsyncNamespaceJobsWithRawResponse(self._resource.jobs)
 
     @cached_property
     def items(self) -> AsyncItemsWithRawResponse:
         """Files and pages of an instance."""
+        from .items import AsyncItemsWithRawResponse
+
         return AsyncItemsWithRawResponse(self._resource.items)
 
     async def create(

@@ -5,13 +5,16 @@
 from __future__ import annotations
 
 import builtins
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page
-from .._raw import RawResponse, raw_response
-from ..resources.namespace_jobs import AsyncNamespaceJobs
-from ..types.jobs import Job, JobLog
+from .._raw import raw_response
+
+if TYPE_CHECKING:
+    from .._pagination import Page
+    from .._raw import RawResponse
+    from ..resources.namespace_jobs import AsyncNamespaceJobs
+    from ..types.jobs import Job, JobLog
 
 __all__ = ["AsyncNamespaceJobsWithRawResponse"]
 

@@ -6,18 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page
-from .._raw import RawResponse, raw_response
-from .._streaming import AsyncChatCompletionStream
-from ..resources.namespaces import AsyncNamespaces
-from ..types.chat import NamespaceChatCompletion
-from ..types.namespaces import Namespace
-from ..types.params import MessageParam, NamespaceAISearchOptionsParam, NamespacePublicEndpointParam
-from ..types.search import NamespaceSearchResult
-from .namespace_instances import AsyncNamespaceInstancesWithRawResponse
+from .._raw import raw_response
+
+if TYPE_CHECKING:
+    from .._pagination import Page
+    from .._raw import RawResponse
+    from .._streaming import AsyncChatCompletionStream
+    from ..resources.namespaces import AsyncNamespaces
+    from ..types.chat import NamespaceChatCompletion
+    from ..types.namespaces import Namespace
+    from ..types.params import (
+        MessageParam,
+        NamespaceAISearchOptionsParam,
+        NamespacePublicEndpointParam,
+    )
+    from ..types.search import NamespaceSearchResult
+    from .namespace_instances import AsyncNamespaceInstancesWithRawResponse
 
 __all__ = ["AsyncNamespacesWithRawResponse"]
 
@@ -31,6 +38,8 @@ class AsyncNamespacesWithRawResponse:
     @cached_property
     def instances(self) -> AsyncNamespaceInstancesWithRawResponse:
         """Instances of a namespace."""
+        from .namespace_instances import AsyncNamespaceInstancesWithRawResponse
+
         return AsyncNamespaceInstancesWithRawResponse(self._resource.instances)
 
     async def create(

@@ -4,11 +4,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._pagination import Page
-from .._raw import RawResponse, raw_response
-from ..resources.tokens import AsyncTokens
-from ..types.tokens import Token
+from .._raw import raw_response
+
+if TYPE_CHECKING:
+    from .._pagination import Page
+    from .._raw import RawResponse
+    from ..resources.tokens import AsyncTokens
+    from ..types.tokens import Token
 
 __all__ = ["AsyncTokensWithRawResponse"]
 

@@ -8,34 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
+from .. import types as _types
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from .._pagination import AsyncPaginator
-from .._streaming import AsyncChatCompletionStream
-from ..types.chat import ChatCompletion
-from ..types.instances import (
-    CacheThreshold,
-    CacheTTL,
-    FusionMethod,
-    Instance,
-    InstanceListItem,
-    InstanceStats,
-    InstanceType,
-    SyncInterval,
-)
-from ..types.params import (
-    AISearchOptionsParam,
-    CustomMetadataFieldParam,
-    IndexingOptionsParam,
-    IndexMethodParam,
-    InstanceMetadataParam,
-    MessageParam,
-    PublicEndpointParam,
-    RetrievalOptionsParam,
-    SourceParam,
-)
-from ..types.search import SearchResult
 from ._base import (
     AsyncResource,
     body,
@@ -45,7 +21,34 @@ from ._base import (
     search_body,
     to_messages,
 )
-from .jobs import AsyncJobs
+
+if TYPE_CHECKING:
+    from .._pagination import AsyncPaginator
+    from .._streaming import AsyncChatCompletionStream
+    from ..types.chat import ChatCompletion
+    from ..types.instances import (
+        CacheThreshold,
+        CacheTTL,
+        FusionMethod,
+        Instance,
+        InstanceListItem,
+        InstanceStats,
+        InstanceType,
+        SyncInterval,
+    )
+    from ..types.params import (
+        AISearchOptionsParam,
+        CustomMetadataFieldParam,
+        IndexingOptionsParam,
+        IndexMethodParam,
+        InstanceMetadataParam,
+        MessageParam,
+        PublicEndpointParam,
+        RetrievalOptionsParam,
+        SourceParam,
+    )
+    from ..types.search import SearchResult
+    from .jobs import AsyncJobs
 
 __all__ = ["AsyncInstances"]
 
@@ -58,6 +61,8 @@ class AsyncInstances(AsyncResource):
     @cached_property
     def jobs(self) -> AsyncJobs:
         """Indexing jobs of an instance."""
+        from .jobs import AsyncJobs
+
         return AsyncJobs(self._client)
 
     def _path(self, account_id: str | None, *rest: str) -> str:
@@ -107,7 +112,11 @@ class AsyncInstances(AsyncResource):
         instance_id(id)
         payload = body_of(locals())
         return await self._client.get_result(
-            Instance, "POST", self._path(account_id), body=payload, options=resolve_options(options)
+            _types.Instance,
+            "POST",
+            self._path(account_id),
+            body=payload,
+            options=resolve_options(options),
         )
 
     async def update(
@@ -155,7 +164,7 @@ class AsyncInstances(AsyncResource):
         """
         payload = body_of(locals(), "id")
         return await self._client.get_result(
-            Instance,
+            _types.Instance,
             "PUT",
             self._path(account_id, instance_id(id)),
             body=payload,
@@ -188,7 +197,10 @@ class AsyncInstances(AsyncResource):
             "search": search,
         }
         return self._client.paginate(
-            InstanceListItem, self._path(account_id), query=query, options=resolve_options(options)
+            _types.InstanceListItem,
+            self._path(account_id),
+            query=query,
+            options=resolve_options(options),
         )
 
     async def delete(
@@ -196,7 +208,7 @@ class AsyncInstances(AsyncResource):
     ) -> Instance:
         """Delete instance ``id`` with everything it indexed; return its last state."""
         return await self._client.get_result(
-            Instance,
+            _types.Instance,
             "DELETE",
             self._path(account_id, instance_id(id)),
             options=resolve_options(options),
@@ -265,10 +277,10 @@ class AsyncInstances(AsyncResource):
         path = self._path(account_id, instance_id(id), "chat", "completions")
         if stream:
             return await self._client.chat_stream(
-                ChatCompletion, path, body=payload, options=resolve_options(options)
+                _types.ChatCompletion, path, body=payload, options=resolve_options(options)
             )
         return await self._client.get_result(
-            ChatCompletion,
+            _types.ChatCompletion,
             "POST",
             path,
             body=payload,
@@ -282,7 +294,7 @@ class AsyncInstances(AsyncResource):
     ) -> Instance:
         """Get instance ``id``."""
         return await self._client.get_result(
-            Instance,
+            _types.Instance,
             "GET",
             self._path(account_id, instance_id(id)),
             options=resolve_options(options),
@@ -301,7 +313,7 @@ class AsyncInstances(AsyncResource):
         """Retrieve the chunks of instance ``id`` matching ``query`` or ``messages`` (one of)."""
         payload = search_body(query, messages, aisearch_options=aisearch_options)
         return await self._client.get_result(
-            SearchResult,
+            _types.SearchResult,
             "POST",
             self._path(account_id, instance_id(id), "search"),
             body=payload,
@@ -314,7 +326,7 @@ class AsyncInstances(AsyncResource):
     ) -> InstanceStats:
         """Item counts per status and storage figures of instance ``id``."""
         return await self._client.get_result(
-            InstanceStats,
+            _types.InstanceStats,
             "GET",
             self._path(account_id, instance_id(id), "stats"),
             options=resolve_options(options),

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .._binary import AsyncBinaryResponse
+from .. import types as _types
 from .._files import UploadFile, upload_form
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from .._pagination import AsyncPaginator
-from ..types.items import (
-    Item,
-    ItemChunksPage,
-    ItemDeleteResult,
-    ItemLogsPage,
-    ItemStatus,
-    ItemUploadResult,
-)
 from ._base import (
     AsyncResource,
     body,
@@ -26,6 +17,18 @@ from ._base import (
     required_str,
     segment,
 )
+
+if TYPE_CHECKING:
+    from .._binary import AsyncBinaryResponse
+    from .._pagination import AsyncPaginator
+    from ..types.items import (
+        Item,
+        ItemChunksPage,
+        ItemDeleteResult,
+        ItemLogsPage,
+        ItemStatus,
+        ItemUploadResult,
+    )
 
 __all__ = ["AsyncItems"]
 
@@ -80,7 +83,10 @@ class AsyncItems(AsyncResource):
             "status": status,
         }
         return self._client.paginate(
-            Item, self._path(account_id, name, id), query=query, options=resolve_options(options)
+            _types.Item,
+            self._path(account_id, name, id),
+            query=query,
+            options=resolve_options(options),
         )
 
     async def upload(
@@ -101,7 +107,7 @@ class AsyncItems(AsyncResource):
         have reached the server.
         """
         return await self._client.get_result(
-            ItemUploadResult,
+            _types.ItemUploadResult,
             "POST",
             self._path(account_id, name, id),
             multipart=upload_form(file),
@@ -124,7 +130,7 @@ class AsyncItems(AsyncResource):
         With ``wait_for_completion=True`` the API answers once indexing is over.
         """
         return await self._client.get_result(
-            Item,
+            _types.Item,
             "PUT",
             self._path(account_id, name, id),
             body=body(
@@ -146,7 +152,7 @@ class AsyncItems(AsyncResource):
     ) -> Item:
         """Get item ``item_id``."""
         return await self._client.get_result(
-            Item,
+            _types.Item,
             "GET",
             self._path(account_id, name, id, segment("item_id", item_id)),
             options=resolve_options(options),
@@ -168,7 +174,7 @@ class AsyncItems(AsyncResource):
         Not retried once the request may have reached the server.
         """
         return await self._client.get_result(
-            Item,
+            _types.Item,
             "PATCH",
             self._path(account_id, name, id, segment("item_id", item_id)),
             body=body(next_action=next_action, wait_for_completion=wait_for_completion),
@@ -186,7 +192,7 @@ class AsyncItems(AsyncResource):
     ) -> ItemDeleteResult:
         """Delete item ``item_id``: its stored file and its indexed chunks."""
         return await self._client.get_result(
-            ItemDeleteResult,
+            _types.ItemDeleteResult,
             "DELETE",
             self._path(account_id, name, id, segment("item_id", item_id)),
             options=resolve_options(options),
@@ -229,7 +235,7 @@ class AsyncItems(AsyncResource):
         if limit is not None:
             check_int("limit", limit, 1, MAX_LIMIT)
         return await self._client.get_result_with_info(
-            ItemLogsPage,
+            _types.ItemLogsPage,
             self._path(account_id, name, id, segment("item_id", item_id), "logs"),
             query={"cursor": cursor, "limit": limit},
             options=resolve_options(options),
@@ -252,7 +258,7 @@ class AsyncItems(AsyncResource):
         if offset is not None:
             check_int("offset", offset, 0, None)
         return await self._client.get_result_with_info(
-            ItemChunksPage,
+            _types.ItemChunksPage,
             self._path(account_id, name, id, segment("item_id", item_id), "chunks"),
             query={"limit": limit, "offset": offset},
             options=resolve_options(options),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import builtins
+from typing import TYPE_CHECKING
 
+from .. import types as _types
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from .._pagination import AsyncPaginator
-from ..types.jobs import Job, JobLog
 from ._base import AsyncResource, body, instance_id, page_params, poll, segment
+
+if TYPE_CHECKING:
+    from .._pagination import AsyncPaginator
+    from ..types.jobs import Job, JobLog
 
 __all__ = ["AsyncJobs"]
 
@@ -34,7 +38,7 @@ class AsyncJobs(AsyncResource):
         could start a second job); see the retry policy in the docs.
         """
         return await self._client.get_result(
-            Job,
+            _types.Job,
             "POST",
             self._path(account_id, id),
             body=body(description=description),
@@ -52,7 +56,7 @@ class AsyncJobs(AsyncResource):
     ) -> AsyncPaginator[Job]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
         return self._client.paginate(
-            Job,
+            _types.Job,
             self._path(account_id, id),
             query=page_params(page, per_page, max_per_page=_MAX_PER_PAGE),
             options=resolve_options(options),
@@ -68,7 +72,7 @@ class AsyncJobs(AsyncResource):
     ) -> Job:
         """Get the details of job ``job_id`` of instance ``id``."""
         return await self._client.get_result(
-            Job,
+            _types.Job,
             "GET",
             self._path(account_id, id, segment("job_id", job_id)),
             options=resolve_options(options),
@@ -86,7 +90,7 @@ class AsyncJobs(AsyncResource):
     ) -> builtins.list[JobLog]:
         """Get one page of the log entries of job ``job_id``."""
         return await self._client.get_result(
-            builtins.list[JobLog],
+            builtins.list[_types.JobLog],
             "GET",
             self._path(account_id, id, segment("job_id", job_id), "logs"),
             query=page_params(page, per_page, max_per_page=_MAX_PER_PAGE),

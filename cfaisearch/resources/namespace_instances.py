@@ -4,34 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
+from .. import types as _types
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from .._pagination import AsyncPaginator
-from .._streaming import AsyncChatCompletionStream
-from ..types.chat import ChatCompletion
-from ..types.instances import (
-    CacheThreshold,
-    CacheTTL,
-    FusionMethod,
-    Instance,
-    InstanceListItem,
-    InstanceStats,
-    InstanceType,
-    SyncInterval,
-)
-from ..types.params import (
-    AISearchOptionsParam,
-    CustomMetadataFieldParam,
-    IndexingOptionsParam,
-    IndexMethodParam,
-    InstanceMetadataParam,
-    MessageParam,
-    PublicEndpointParam,
-    RetrievalOptionsParam,
-    SourceParam,
-)
-from ..types.search import SearchResult
 from ._base import (
     AsyncResource,
     body,
@@ -42,8 +18,35 @@ from ._base import (
     segment,
     to_messages,
 )
-from .items import AsyncItems
-from .namespace_jobs import AsyncNamespaceJobs
+
+if TYPE_CHECKING:
+    from .._pagination import AsyncPaginator
+    from .._streaming import AsyncChatCompletionStream
+    from ..types.chat import ChatCompletion
+    from ..types.instances import (
+        CacheThreshold,
+        CacheTTL,
+        FusionMethod,
+        Instance,
+        InstanceListItem,
+        InstanceStats,
+        InstanceType,
+        SyncInterval,
+    )
+    from ..types.params import (
+        AISearchOptionsParam,
+        CustomMetadataFieldParam,
+        IndexingOptionsParam,
+        IndexMethodParam,
+        InstanceMetadataParam,
+        MessageParam,
+        PublicEndpointParam,
+        RetrievalOptionsParam,
+        SourceParam,
+    )
+    from ..types.search import SearchResult
+    from .items import AsyncItems
+    from .namespace_jobs import AsyncNamespaceJobs
 
 __all__ = ["AsyncNamespaceInstances"]
 
@@ -56,11 +59,15 @@ class AsyncNamespaceInstances(AsyncResource):
     @cached_property
     def jobs(self) -> AsyncNamespaceJobs:
         """Indexing jobs of an instance."""
+        from .namespace_jobs import AsyncNamespaceJobs
+
         return AsyncNamespaceJobs(self._client)
 
     @cached_property
     def items(self) -> AsyncItems:
         """Files and pages of an instance."""
+        from .items import AsyncItems
+
         return AsyncItems(self._client)
 
     def _path(self, account_id: str | None, name: str, *rest: str) -> str:
@@ -111,7 +118,7 @@ class AsyncNamespaceInstances(AsyncResource):
         instance_id(id)
         payload = body_of(locals(), "name")
         return await self._client.get_result(
-            Instance,
+            _types.Instance,
             "POST",
             self._path(account_id, name),
             body=payload,
@@ -164,7 +171,7 @@ class AsyncNamespaceInstances(AsyncResource):
         """
         payload = body_of(locals(), "id", "name")
         return await self._client.get_result(
-            Instance,
+            _types.Instance,
             "PUT",
             self._path(account_id, name, instance_id(id)),
             body=payload,
@@ -198,7 +205,7 @@ class AsyncNamespaceInstances(AsyncResource):
             "search": search,
         }
         return self._client.paginate(
-            InstanceListItem,
+            _types.InstanceListItem,
             self._path(account_id, name),
             query=query,
             options=resolve_options(options),
@@ -214,7 +221,7 @@ class AsyncNamespaceInstances(AsyncResource):
     ) -> Instance:
         """Delete instance ``id`` with everything it indexed; return its last state."""
         return await self._client.get_result(
-            Instance,
+            _types.Instance,
             "DELETE",
             self._path(account_id, name, instance_id(id)),
             options=resolve_options(options),
@@ -287,10 +294,10 @@ class AsyncNamespaceInstances(AsyncResource):
         path = self._path(account_id, name, instance_id(id), "chat", "completions")
         if stream:
             return await self._client.chat_stream(
-                ChatCompletion, path, body=payload, options=resolve_options(options)
+                _types.ChatCompletion, path, body=payload, options=resolve_options(options)
             )
         return await self._client.get_result(
-            ChatCompletion,
+            _types.ChatCompletion,
             "POST",
             path,
             body=payload,
@@ -309,7 +316,7 @@ class AsyncNamespaceInstances(AsyncResource):
     ) -> Instance:
         """Get instance ``id``."""
         return await self._client.get_result(
-            Instance,
+            _types.Instance,
             "GET",
             self._path(account_id, name, instance_id(id)),
             options=resolve_options(options),
@@ -329,7 +336,7 @@ class AsyncNamespaceInstances(AsyncResource):
         """Retrieve the chunks of instance ``id`` matching ``query`` or ``messages`` (one of)."""
         payload = search_body(query, messages, aisearch_options=aisearch_options)
         return await self._client.get_result(
-            SearchResult,
+            _types.SearchResult,
             "POST",
             self._path(account_id, name, instance_id(id), "search"),
             body=payload,
@@ -347,7 +354,7 @@ class AsyncNamespaceInstances(AsyncResource):
     ) -> InstanceStats:
         """Item counts per status and storage figures of instance ``id``."""
         return await self._client.get_result(
-            InstanceStats,
+            _types.InstanceStats,
             "GET",
             self._path(account_id, name, instance_id(id), "stats"),
             options=resolve_options(options),

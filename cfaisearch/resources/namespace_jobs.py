@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import builtins
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from .. import types as _types
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from .._pagination import AsyncPaginator
-from ..types.jobs import Job, JobLog
 from ._base import AsyncResource, body, instance_id, page_params, poll, segment
+
+if TYPE_CHECKING:
+    from .._pagination import AsyncPaginator
+    from ..types.jobs import Job, JobLog
 
 __all__ = ["AsyncNamespaceJobs"]
 
@@ -44,7 +47,7 @@ class AsyncNamespaceJobs(AsyncResource):
         could start a second job; manual syncs are rate limited).
         """
         return await self._client.get_result(
-            Job,
+            _types.Job,
             "POST",
             self._path(account_id, name, id),
             body=body(description=description),
@@ -63,7 +66,7 @@ class AsyncNamespaceJobs(AsyncResource):
     ) -> Job:
         """Apply ``action`` to job ``job_id``: ``"cancel"`` stops it. Returns the updated job."""
         return await self._client.get_result(
-            Job,
+            _types.Job,
             "PATCH",
             self._path(account_id, name, id, segment("job_id", job_id)),
             body=body(action=action),
@@ -82,7 +85,7 @@ class AsyncNamespaceJobs(AsyncResource):
     ) -> AsyncPaginator[Job]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
         return self._client.paginate(
-            Job,
+            _types.Job,
             self._path(account_id, name, id),
             query=page_params(page, per_page, max_per_page=MAX_PER_PAGE),
             options=resolve_options(options),
@@ -99,7 +102,7 @@ class AsyncNamespaceJobs(AsyncResource):
     ) -> Job:
         """Get job ``job_id`` of instance ``id``."""
         return await self._client.get_result(
-            Job,
+            _types.Job,
             "GET",
             self._path(account_id, name, id, segment("job_id", job_id)),
             options=resolve_options(options),
@@ -118,7 +121,7 @@ class AsyncNamespaceJobs(AsyncResource):
     ) -> builtins.list[JobLog]:
         """Get one page of the log entries of job ``job_id``."""
         return await self._client.get_result(
-            builtins.list[JobLog],
+            builtins.list[_types.JobLog],
             "GET",
             self._path(account_id, name, id, segment("job_id", job_id), "logs"),
             query=page_params(page, per_page, max_per_page=MAX_PER_PAGE),

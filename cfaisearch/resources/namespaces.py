@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .. import types as _types
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from .._pagination import AsyncPaginator
-from .._streaming import AsyncChatCompletionStream
-from ..types.chat import NamespaceChatCompletion
-from ..types.namespaces import Namespace
-from ..types.params import MessageParam, NamespaceAISearchOptionsParam, NamespacePublicEndpointParam
-from ..types.search import NamespaceSearchResult
 from ._base import AsyncResource, body, page_params, search_body, segment, to_messages
-from .namespace_instances import AsyncNamespaceInstances
+
+if TYPE_CHECKING:
+    from .._pagination import AsyncPaginator
+    from .._streaming import AsyncChatCompletionStream
+    from ..types.chat import NamespaceChatCompletion
+    from ..types.namespaces import Namespace
+    from ..types.params import (
+        MessageParam,
+        NamespaceAISearchOptionsParam,
+        NamespacePublicEndpointParam,
+    )
+    from ..types.search import NamespaceSearchResult
+    from .namespace_instances import AsyncNamespaceInstances
 
 __all__ = ["AsyncNamespaces"]
 
@@ -36,6 +43,8 @@ class AsyncNamespaces(AsyncResource):
     @cached_property
     def instances(self) -> AsyncNamespaceInstances:
         """Instances of a namespace."""
+        from .namespace_instances import AsyncNamespaceInstances
+
         return AsyncNamespaceInstances(self._client)
 
     def _path(self, account_id: str | None, *rest: str) -> str:
@@ -53,7 +62,7 @@ class AsyncNamespaces(AsyncResource):
         """Create namespace ``name``. Not retried once the request may have reached the server."""
         segment("name", name)
         return await self._client.get_result(
-            Namespace,
+            _types.Namespace,
             "POST",
             self._path(account_id),
             body=body(
@@ -77,7 +86,7 @@ class AsyncNamespaces(AsyncResource):
         public endpoint off (its id is kept).
         """
         return await self._client.get_result(
-            Namespace,
+            _types.Namespace,
             "PUT",
             self._path(account_id, segment("name", name)),
             body=body(description=description, public_endpoint_params=public_endpoint_params),
@@ -95,7 +104,7 @@ class AsyncNamespaces(AsyncResource):
     ) -> AsyncPaginator[Namespace]:
         """List namespaces, page by page; ``search`` matches part of a name or description."""
         return self._client.paginate(
-            Namespace,
+            _types.Namespace,
             self._path(account_id),
             query={**page_params(page, per_page, max_per_page=None), "search": search},
             options=resolve_options(options),
@@ -180,10 +189,10 @@ class AsyncNamespaces(AsyncResource):
         path = self._path(account_id, segment("name", name), "chat", "completions")
         if stream:
             return await self._client.chat_stream(
-                NamespaceChatCompletion, path, body=payload, options=resolve_options(options)
+                _types.NamespaceChatCompletion, path, body=payload, options=resolve_options(options)
             )
         return await self._client.get_result(
-            NamespaceChatCompletion,
+            _types.NamespaceChatCompletion,
             "POST",
             path,
             body=payload,
@@ -197,7 +206,7 @@ class AsyncNamespaces(AsyncResource):
     ) -> Namespace:
         """Get namespace ``name``."""
         return await self._client.get_result(
-            Namespace,
+            _types.Namespace,
             "GET",
             self._path(account_id, segment("name", name)),
             options=resolve_options(options),
@@ -220,7 +229,7 @@ class AsyncNamespaces(AsyncResource):
             query, messages, aisearch_options=_with_instance_ids(aisearch_options)
         )
         return await self._client.get_result(
-            NamespaceSearchResult,
+            _types.NamespaceSearchResult,
             "POST",
             self._path(account_id, segment("name", name), "search"),
             body=payload,

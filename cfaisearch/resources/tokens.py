@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .. import types as _types
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from .._pagination import AsyncPaginator
-from ..types.tokens import Token
 from ._base import AsyncResource, body, page_params, required_str, segment
+
+if TYPE_CHECKING:
+    from .._pagination import AsyncPaginator
+    from ..types.tokens import Token
 
 __all__ = ["AsyncTokens"]
 
@@ -48,7 +51,7 @@ class AsyncTokens(AsyncResource):
         Not retried once the request may have reached the server.
         """
         return await self._client.get_result(
-            Token,
+            _types.Token,
             "POST",
             self._path(account_id),
             body=_token_body(cf_api_id, cf_api_key, name, legacy),
@@ -72,7 +75,7 @@ class AsyncTokens(AsyncResource):
         request may have reached the server.
         """
         return await self._client.get_result(
-            Token,
+            _types.Token,
             "PUT",
             self._path(account_id, segment("id", id)),
             body=_token_body(cf_api_id, cf_api_key, name, legacy),
@@ -91,7 +94,7 @@ class AsyncTokens(AsyncResource):
     ) -> AsyncPaginator[Token]:
         """List tokens, page by page; ``search`` matches part of a name."""
         return self._client.paginate(
-            Token,
+            _types.Token,
             self._path(account_id),
             query={**page_params(page, per_page, max_per_page=None), "search": search},
             options=resolve_options(options),
@@ -116,7 +119,7 @@ class AsyncTokens(AsyncResource):
     ) -> Token:
         """Get token ``id`` (without its secret)."""
         return await self._client.get_result(
-            Token,
+            _types.Token,
             "GET",
             self._path(account_id, segment("id", id)),
             options=resolve_options(options),
