@@ -71,3 +71,10 @@ def compat(session: nox.Session) -> None:
     """Drive the emulator with the official `cloudflare` SDK through all 46 operations."""
     session.install(".", "cloudflare==5.9.0")
     session.run("python", "scripts/compat_official.py")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against the official SDK and raw aiohttp; `-- --write docs/performance.md`."""
+    session.install(".", "cloudflare==5.9.0")
+    session.run("python", "benchmarks/run.py", *session.posargs)
