@@ -4,7 +4,7 @@
 walks every item, fetching each page only when the previous one is used up,
 and stops as soon as the API's counts show there is nothing more: it never
 asks for a page it can tell is empty. The sync facade wraps the same object in
-:class:`SyncPager`, moving one page per hop across the event-loop thread.
+:class:`SyncPager`, fetching one page per call on the client's private loop.
 """
 
 from __future__ import annotations

@@ -255,7 +255,7 @@ def seed_documents(
     instance_settings: Mapping[str, Any] | None = None,
 ) -> list[Item]:
     """:func:`async_seed_documents` for the sync ``Cloudflare`` client."""
-    # The sync client's own loop thread runs the uploads, concurrently.
+    # The uploads run concurrently on the sync client's own event loop.
     return client._portal.call(
         async_seed_documents,
         client._async,

@@ -3,7 +3,7 @@
 The async resources in ``cfaisearch/resources/`` are the source of truth. For
 each ``Async<Name>`` class this writes a ``<Name>`` class with the same public
 methods, signatures, docstrings and type hints, minus ``async``: each method
-runs the async one on the client's private event-loop thread (``Portal``), and
+runs the async one on the client's private event loop (``Portal``), and
 results that are async objects (paginators, streams, downloads) come back
 wrapped in their sync twins. It also writes ``Async<Name>WithRawResponse``
 (in ``cfaisearch/_with_raw/``) and ``<Name>WithRawResponse`` (next to
@@ -564,9 +564,11 @@ class Cloudflare:
     """Synchronous client for Cloudflare's AI Search API.
 
     Same keywords and methods as :class:`AsyncCloudflare`, called directly.
-    Calls run on a private event-loop thread owned by this client, so it works
-    from any thread, from several threads at once, and inside a running event
-    loop (Jupyter). Close it with :meth:`close` or use it as a context manager.
+    Calls run on a private event loop owned by this client (driven by the
+    calling thread itself, or by a background thread when the caller already
+    runs a loop), so it works from any thread, from several threads at once,
+    and inside a running event loop (Jupyter). Close it with :meth:`close` or
+    use it as a context manager.
     """
 
     def __init__(SIGNATURE) -> None:
@@ -603,7 +605,7 @@ class Cloudflare:
         return AISearch(self._portal, self._async.aisearch)
 
     def close(self) -> None:
-        """Close the connection pool and stop the private loop thread; idempotent."""
+        """Close the connection pool and the private event loop; idempotent."""
         self._finalizer()
 
     def __enter__(self) -> Cloudflare:

@@ -85,9 +85,24 @@ def test_sync_call_returns_models_and_raises_typed_errors(threaded_base_url: str
 
 async def test_sync_client_works_inside_a_running_event_loop(threaded_base_url: str) -> None:
     # As in a Jupyter cell: a loop is running in this thread, and the call blocks it.
+    # The private loop cannot run here, so a background thread drives it.
     asyncio.get_running_loop()
     with make_sync(base_url=threaded_base_url) as client:
         assert client.aisearch.instances.jobs.get("in-loop", id="docs").id == "in-loop"
+        assert client.aisearch.instances.jobs.get("again", id="docs").id == "again"
+        background = client._portal._background
+        assert background is not None
+        assert background.is_alive()
+    assert not background.is_alive()
+
+
+def test_a_plain_thread_drives_the_loop_itself(threaded_base_url: str) -> None:
+    # The common case costs no thread switch: no background thread is started.
+    with make_sync(base_url=threaded_base_url) as client:
+        for n in range(3):
+            assert client.aisearch.instances.jobs.get(f"j{n}", id="docs").id == f"j{n}"
+        assert client._portal._background is None
+        assert not portal_threads()
 
 
 def test_many_threads_share_one_client(threaded_base_url: str) -> None:
@@ -101,19 +116,45 @@ def test_many_threads_share_one_client(threaded_base_url: str) -> None:
         with ThreadPoolExecutor(max_workers=8) as pool:
             results = list(pool.map(work, range(8)))
         assert results == [[f"t{n}-{i}" for i in range(15)] for n in range(8)]
-        assert len([t for t in portal_threads() if t.is_alive()]) >= 1
+        # One loop and one connection pool served every thread.
+        session = client._async._transport._session
+        assert session is not None
+        assert not session.closed
 
 
-def test_close_stops_the_loop_thread_and_session(threaded_base_url: str) -> None:
+def test_threads_and_a_running_loop_mix(threaded_base_url: str) -> None:
+    # Threads drive the loop in turn until a caller with its own loop needs a
+    # background driver; calls from every kind of thread keep working after that.
+    with make_sync(base_url=threaded_base_url) as client:
+
+        def plain(n: int) -> list[str]:
+            return [
+                client.aisearch.instances.jobs.get(f"p{n}-{i}", id="docs").id for i in range(10)
+            ]
+
+        async def in_loop() -> str:
+            return client.aisearch.instances.jobs.get("looped", id="docs").id
+
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            plains = [pool.submit(plain, n) for n in range(4)]
+            looped = pool.submit(asyncio.run, in_loop())
+            assert looped.result() == "looped"
+            assert [f.result() for f in plains] == [
+                [f"p{n}-{i}" for i in range(10)] for n in range(4)
+            ]
+        assert plain(9)[-1] == "p9-9"
+
+
+def test_close_closes_the_loop_and_session(threaded_base_url: str) -> None:
     client = make_sync(base_url=threaded_base_url)
     client.aisearch.instances.jobs.get("x", id="docs")
-    thread = client._portal._thread
+    loop = client._portal._loop
     session = client._async._transport._session
-    assert thread is not None
+    assert loop is not None
     assert session is not None
     client.close()
     client.close()  # idempotent
-    assert not thread.is_alive()
+    assert loop.is_closed()
     assert session.closed
     with pytest.raises(cf.CloudflareError, match="closed"):
         client.aisearch.instances.jobs.get("x", id="docs")
@@ -122,12 +163,14 @@ def test_close_stops_the_loop_thread_and_session(threaded_base_url: str) -> None
 def test_an_unclosed_client_is_cleaned_up_when_collected(threaded_base_url: str) -> None:
     client = make_sync(base_url=threaded_base_url)
     client.aisearch.instances.jobs.get("x", id="docs")
-    thread = client._portal._thread
-    assert thread is not None
+    loop = client._portal._loop
+    session = client._async._transport._session
+    assert loop is not None
+    assert session is not None
     del client
     gc.collect()
-    thread.join(5)
-    assert not thread.is_alive()
+    assert loop.is_closed()
+    assert session.closed
 
 
 def test_calling_from_the_portal_thread_is_refused(threaded_base_url: str) -> None:
@@ -145,7 +188,8 @@ def test_a_client_is_not_used_across_fork() -> None:
     code = (
         "import os, sys, cfaisearch\n"
         "c = cfaisearch.Cloudflare(api_token='t', account_id='a', base_url='http://127.0.0.1:9')\n"
-        "c._portal._running_loop()\n"
+        "import asyncio\n"
+        "c._portal.call(asyncio.sleep, 0)\n"
         "pid = os.fork()\n"
         "if pid == 0:\n"
         "    try:\n"
@@ -217,3 +261,30 @@ def test_generated_files_are_marked(tmp_path: Path) -> None:
     for path in Path(cfaisearch._sync.__file__).parent.glob("*.py"):
         if path.name != "__init__.py":
             assert path.read_text().startswith("# Generated by scripts/gen_sync.py"), path
+
+
+def test_ctrl_c_during_a_call_abandons_it_and_the_client_stays_usable() -> None:
+    code = (
+        "import asyncio, signal\n"
+        "from cfaisearch._portal import Portal\n"
+        "p = Portal()\n"
+        "cancelled = []\n"
+        "async def slow():\n"
+        "    asyncio.get_running_loop().call_later(0.05, signal.raise_signal, signal.SIGINT)\n"
+        "    try:\n"
+        "        await asyncio.sleep(30)\n"
+        "    except asyncio.CancelledError:\n"
+        "        cancelled.append(True)\n"
+        "        raise\n"
+        "try:\n"
+        "    p.call(slow)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+        "print(p.call(asyncio.sleep, 0, 'usable'))\n"
+        "print('cancelled' if cancelled else 'still running')\n"
+        "p.close()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["interrupted", "usable", "cancelled"], result.stderr

@@ -23,9 +23,11 @@ class Cloudflare:
     """Synchronous client for Cloudflare's AI Search API.
 
     Same keywords and methods as :class:`AsyncCloudflare`, called directly.
-    Calls run on a private event-loop thread owned by this client, so it works
-    from any thread, from several threads at once, and inside a running event
-    loop (Jupyter). Close it with :meth:`close` or use it as a context manager.
+    Calls run on a private event loop owned by this client (driven by the
+    calling thread itself, or by a background thread when the caller already
+    runs a loop), so it works from any thread, from several threads at once,
+    and inside a running event loop (Jupyter). Close it with :meth:`close` or
+    use it as a context manager.
     """
 
     def __init__(
@@ -82,7 +84,7 @@ class Cloudflare:
         return AISearch(self._portal, self._async.aisearch)
 
     def close(self) -> None:
-        """Close the connection pool and stop the private loop thread; idempotent."""
+        """Close the connection pool and the private event loop; idempotent."""
         self._finalizer()
 
     def __enter__(self) -> Cloudflare:
