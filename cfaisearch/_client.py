@@ -7,7 +7,7 @@ import os
 import platform
 from collections.abc import Mapping
 from functools import cached_property
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
@@ -15,11 +15,16 @@ import attrs
 import orjson
 
 from ._envelope import Response, decode_envelope, decode_json, status_error
-from ._exceptions import APIConnectionError, APIResponseValidationError, ConfigurationError
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    ConfigurationError,
+    ShapeError,
+)
 from ._files import MultipartForm
 from ._options import NOT_GIVEN, NotGiven, ResolvedOptions
 from ._pagination import AsyncPaginator, Page
-from ._raw import RequestInfo, ResponseInfo, record_response
+from ._raw import record_response
 from ._retry import RetryPolicy
 from ._transport import StreamedResponse, Transport
 from ._version import __version__
@@ -49,6 +54,24 @@ def _from_env(value: str | None, variable: str) -> str | None:
     if value is not None:
         return value
     return os.environ.get(variable) or None
+
+
+_converter_module: ModuleType | None = None
+
+
+def _decode(data: Any, model: Any) -> Any:
+    """Structure ``data`` as ``model`` with the shared converter.
+
+    The converter (and cattrs) is imported on first use: it is the largest
+    import after aiohttp, and a client that is built but not used yet should
+    not pay for it.
+    """
+    global _converter_module
+    if _converter_module is None:
+        from . import _converter
+
+        _converter_module = _converter
+    return _converter_module.structure(data, model)
 
 
 def _query_value(value: object) -> str:
@@ -321,13 +344,7 @@ class AsyncCloudflare:
                 if response.status < 400:
                     content = response.body if isinstance(response, Response) else None
                     record_response(
-                        ResponseInfo(
-                            request=RequestInfo(method=method, url=url),
-                            status=response.status,
-                            headers=response.headers,
-                            content=content,
-                            retries_taken=retries,
-                        )
+                        method, url, response.status, response.headers, content, retries
                     )
                     return response
                 failed = response if isinstance(response, Response) else await response.buffered()
@@ -349,12 +366,8 @@ class AsyncCloudflare:
 
     def structure(self, data: Any, model: Any, response: Response) -> Any:
         """Turn decoded JSON into ``model``; a mismatch is a typed API error."""
-        # Imported on first use: cattrs is the largest import after aiohttp, and a
-        # client that is built but not yet used should not pay for it.
-        from ._converter import ShapeError, structure
-
         try:
-            return structure(data, model)
+            return _decode(data, model)
         except ShapeError as exc:
             detail = str(exc)
             raise APIResponseValidationError(

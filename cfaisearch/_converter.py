@@ -18,9 +18,10 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 from cattrs.strategies import configure_union_passthrough
 
+from ._exceptions import ShapeError
 from ._wire import MODEL_NAMES
 
-__all__ = ["ShapeError", "converter", "make_converter", "parse_datetime", "structure"]
+__all__ = ["converter", "make_converter", "parse_datetime", "structure"]
 
 
 def parse_datetime(value: object) -> datetime:
@@ -114,10 +115,6 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
 
 
 converter = make_converter()
-
-
-class ShapeError(ValueError):
-    """Decoded JSON does not fit the model; the message says where, readably."""
 
 
 def structure(data: Any, model: Any) -> Any:

@@ -186,6 +186,13 @@ class InternalServerError(APIStatusError):
     """HTTP 500 and above."""
 
 
+class ShapeError(ValueError):
+    """Internal: decoded JSON does not fit a model; the message says where, readably.
+
+    Callers turn it into :class:`APIResponseValidationError` or :class:`StreamError`.
+    """
+
+
 class StreamError(APIError):
     """A streamed response broke off or carried an error event."""
 

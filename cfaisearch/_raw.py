@@ -61,11 +61,24 @@ _capture: Final[contextvars.ContextVar[_Capture | None]] = contextvars.ContextVa
 )
 
 
-def record_response(info: ResponseInfo) -> None:
-    """Called by the request path for each successful response."""
+def record_response(
+    method: str,
+    url: str,
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes | None,
+    retries_taken: int,
+) -> None:
+    """Called by the request path for each successful response; cheap when nobody captures."""
     capture = _capture.get()
     if capture is not None:
-        capture.last = info
+        capture.last = ResponseInfo(
+            request=RequestInfo(method=method, url=url),
+            status=status,
+            headers=headers,
+            content=content,
+            retries_taken=retries_taken,
+        )
 
 
 class RawResponse(Generic[_T_co]):

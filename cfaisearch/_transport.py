@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from types import TracebackType
 from typing import Final, Literal, overload
 
 import aiohttp
@@ -115,16 +117,11 @@ class Transport:
         each read instead: a long answer that keeps arriving is never cut off.
         """
         session = self._get_session()
-        connect = min(_CONNECT_TIMEOUT, timeout) if timeout is not None else _CONNECT_TIMEOUT
-        client_timeout = (
-            aiohttp.ClientTimeout(total=None, connect=connect, sock_read=timeout)
-            if stream
-            else aiohttp.ClientTimeout(total=timeout, connect=connect)
-        )
+        client_timeout = _client_timeout(timeout, stream)
         data = _multipart(body) if isinstance(body, MultipartForm) else body
         started = time.perf_counter()
         response: Response | StreamedResponse
-        with _mapped_errors(method, url, timeout):
+        with _ErrorMapping(method, url, timeout):
             resp = await session.request(
                 method,
                 # Segments are percent-encoded by the caller; yarl must not re-quote them.
@@ -193,7 +190,7 @@ class StreamedResponse:
         """The next bytes available (at most ``max_size``); ``b""`` at the end of the body."""
         if self._closed:
             raise CloudflareError(f"the response to {self.method} {self.url} is closed")
-        with _mapped_errors(self.method, self.url, self._timeout):
+        with _ErrorMapping(self.method, self.url, self._timeout):
             if max_size is None:
                 return await self._response.content.readany()
             return await self._response.content.read(max_size)
@@ -201,7 +198,7 @@ class StreamedResponse:
     async def read(self) -> bytes:
         """The rest of the body; the response is closed afterwards."""
         try:
-            with _mapped_errors(self.method, self.url, self._timeout):
+            with _ErrorMapping(self.method, self.url, self._timeout):
                 return await self._response.read()
         finally:
             self.close()
@@ -255,28 +252,60 @@ def _multipart(form: MultipartForm) -> aiohttp.MultipartWriter:
     return writer
 
 
-@contextlib.contextmanager
-def _mapped_errors(method: str, url: str, timeout: float | None) -> Iterator[None]:
-    """Translate aiohttp's errors into ours, in this one place."""
-    try:
-        yield
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise APITimeoutError(
-            method=method, url=url, timeout=timeout, reached_server=False
-        ) from exc
-    except asyncio.TimeoutError as exc:
-        raise APITimeoutError(method=method, url=url, timeout=timeout, reached_server=True) from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise APIConnectionError(
-            f"Could not connect: {method} {url} ({exc.os_error.strerror or exc.os_error})",
-            method=method,
-            url=url,
-            reached_server=False,
-        ) from exc
-    except aiohttp.ClientError as exc:
-        raise APIConnectionError(
-            f"Connection failed during {method} {url}: {type(exc).__name__}: {exc}",
-            method=method,
-            url=url,
-            reached_server=True,
-        ) from exc
+@functools.lru_cache(maxsize=64)
+def _client_timeout(timeout: float | None, stream: bool) -> aiohttp.ClientTimeout:
+    """The aiohttp timeouts for one of our ``timeout`` values (they are few and immutable)."""
+    connect = min(_CONNECT_TIMEOUT, timeout) if timeout is not None else _CONNECT_TIMEOUT
+    if stream:
+        return aiohttp.ClientTimeout(total=None, connect=connect, sock_read=timeout)
+    return aiohttp.ClientTimeout(total=timeout, connect=connect)
+
+
+class _ErrorMapping:
+    """Translate aiohttp's errors into ours, in this one place.
+
+    A class rather than ``@contextmanager``: it wraps every request, and a
+    generator-based context manager costs several microseconds each time.
+    """
+
+    __slots__ = ("method", "timeout", "url")
+
+    def __init__(self, method: str, url: str, timeout: float | None) -> None:
+        self.method = method
+        self.url = url
+        self.timeout = timeout
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            return
+        method, url, timeout = self.method, self.url, self.timeout
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            raise APITimeoutError(
+                method=method, url=url, timeout=timeout, reached_server=False
+            ) from exc
+        if isinstance(exc, asyncio.TimeoutError):
+            raise APITimeoutError(
+                method=method, url=url, timeout=timeout, reached_server=True
+            ) from exc
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            raise APIConnectionError(
+                f"Could not connect: {method} {url} ({exc.os_error.strerror or exc.os_error})",
+                method=method,
+                url=url,
+                reached_server=False,
+            ) from exc
+        if isinstance(exc, aiohttp.ClientError):
+            raise APIConnectionError(
+                f"Connection failed during {method} {url}: {type(exc).__name__}: {exc}",
+                method=method,
+                url=url,
+                reached_server=True,
+            ) from exc

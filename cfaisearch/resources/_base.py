@@ -33,6 +33,7 @@ __all__ = [
 
 _T = TypeVar("_T")
 
+_UNRESERVED: Final = re.compile(r"[A-Za-z0-9._~-]+")
 _INSTANCE_ID: Final = re.compile(r"[a-z0-9_-]{1,64}")
 
 
@@ -56,7 +57,8 @@ def segment(name: str, value: object) -> str:
         raise ValueError(f"`{name}` must be a non-empty string, got {value!r}")
     if value in (".", ".."):
         raise ValueError(f"`{name}` must not be {value!r}")
-    return quote(value, safe="")
+    # Most ids need no escaping; skipping quote() matters on the per-request path.
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
 
 
 def required_str(name: str, value: object, *, secret: bool = False) -> str:
