@@ -26,6 +26,7 @@ import argparse
 import ast
 import copy
 import difflib
+import importlib.util
 import re
 import subprocess
 import sys
@@ -650,6 +651,11 @@ __all__ = ["Cloudflare"]
 
 def ruff(text: str, filename: str) -> str:
     """Prune unused imports, sort them, and format: the output is lint-clean."""
+    if importlib.util.find_spec("ruff") is None:
+        raise GenerationError(
+            f"ruff is needed to format the generated code, and {sys.executable} has none: "
+            "run `nox -s generate` (it installs ruff), or `pip install ruff`"
+        )
     fixed = subprocess.run(
         [
             sys.executable,
