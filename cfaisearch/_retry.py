@@ -21,7 +21,8 @@ from ._exceptions import APIConnectionError
 
 __all__ = ["RetryPolicy"]
 
-_RETRYABLE_STATUS: Final = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+# Besides these, every 5xx (edge errors 520-524 included) is transient.
+_RETRYABLE_STATUS: Final = frozenset({408, 429})
 
 
 @attrs.frozen(kw_only=True)

@@ -44,10 +44,6 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
-    @property
-    def owns_session(self) -> bool:
-        return self._owns_session
-
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise CloudflareError("the client is closed")
@@ -221,7 +217,7 @@ class _FilePayload(aiohttp.payload.Payload):
             part, headers=dict(part.headers), content_type=part.content_type, filename=part.filename
         )
         self._part = part
-        self._size = part.size
+        self._size = part.size  # aiohttp's Payload reads it for Content-Length
 
     async def write(self, writer: aiohttp.abc.AbstractStreamWriter) -> None:
         # aclosing: a failed send must close the file now, not at garbage collection.
