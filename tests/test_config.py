@@ -146,9 +146,14 @@ async def test_default_headers_and_extra_headers_merge(mocked: aioresponses) -> 
     assert headers["User-Agent"] == "mine"
 
 
-def test_auth_in_default_headers_is_enough() -> None:
-    client = AsyncCloudflare(default_headers={"Authorization": "Bearer from-proxy"})
-    assert "from-proxy" not in repr(client)
+async def test_auth_in_default_headers_is_enough(mocked: aioresponses) -> None:
+    mocked.get(f"{JOBS}/j", payload=envelope(JOB))
+    async with AsyncCloudflare(
+        default_headers={"Authorization": "Bearer from-proxy"}, account_id=ACCOUNT
+    ) as client:
+        assert "from-proxy" not in repr(client)
+        await client.aisearch.instances.jobs.get("j", id="my-ai-search")
+    assert sent_headers(mocked)["Authorization"] == "Bearer from-proxy"
 
 
 @pytest.mark.parametrize("cls", [AsyncCloudflare, Cloudflare])
