@@ -7,12 +7,13 @@ import contextlib
 import functools
 import os
 import re
-from collections.abc import AsyncGenerator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator
 from email.message import Message
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
+from ._envelope import ResponseFacts
 from ._exceptions import CloudflareError
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ CHUNK_SIZE: Final = 64 * 1024
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class AsyncBinaryResponse:
+class AsyncBinaryResponse(ResponseFacts):
     """A file the API is sending: read it whole, in chunks, or straight to disk.
 
     The body is not read until asked for. Each way of reading it releases the
@@ -42,17 +43,8 @@ class AsyncBinaryResponse:
         return f"<{type(self).__name__} [{self.status_code}] {self.content_type!r}>"
 
     @property
-    def status_code(self) -> int:
-        return self._response.status
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self._response.headers
-
-    @property
-    def request_id(self) -> str | None:
-        """The ``cf-ray`` id of the response, for support requests."""
-        return self._response.request_id
+    def _facts(self) -> StreamedResponse:
+        return self._response
 
     @property
     def content_type(self) -> str | None:
@@ -142,7 +134,7 @@ class AsyncBinaryResponse:
         await self.aclose()
 
 
-class BinaryResponse:
+class BinaryResponse(ResponseFacts):
     """The sync client's download: the same reads, each run on the client's loop."""
 
     def __init__(self, portal: Portal, response: AsyncBinaryResponse) -> None:
@@ -153,17 +145,8 @@ class BinaryResponse:
         return repr(self._async).replace("Async", "", 1)
 
     @property
-    def status_code(self) -> int:
-        return self._async.status_code
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self._async.headers
-
-    @property
-    def request_id(self) -> str | None:
-        """The ``cf-ray`` id of the response, for support requests."""
-        return self._async.request_id
+    def _facts(self) -> AsyncBinaryResponse:
+        return self._async
 
     @property
     def content_type(self) -> str | None:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import attrs
 import orjson
@@ -29,7 +29,15 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 
-__all__ = ["Envelope", "Response", "decode_envelope", "decode_json", "retry_after", "status_error"]
+__all__ = [
+    "Envelope",
+    "Response",
+    "ResponseFacts",
+    "decode_envelope",
+    "decode_json",
+    "retry_after",
+    "status_error",
+]
 
 _STATUS_ERRORS: Final[Mapping[int, type[APIStatusError]]] = {
     400: BadRequestError,
@@ -57,6 +65,43 @@ class Response:
     @property
     def request_id(self) -> str | None:
         return self.headers.get("cf-ray")
+
+
+class _FactsSource(Protocol):
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def request_id(self) -> str | None: ...
+
+
+class ResponseFacts:
+    """``status_code``, ``headers`` and ``request_id``, read from ``_facts``.
+
+    Shared by the download and chat-stream objects (whose facts come from the
+    streamed response) and their sync twins (whose facts come from the async
+    object they wrap).
+    """
+
+    __slots__ = ()
+
+    @property
+    def _facts(self) -> _FactsSource:
+        raise NotImplementedError
+
+    @property
+    def status_code(self) -> int:
+        return self._facts.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._facts.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``cf-ray`` id of the response, for support requests."""
+        return self._facts.request_id
 
 
 @attrs.frozen

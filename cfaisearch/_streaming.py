@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar
 import attrs
 import orjson
 
-from ._envelope import status_error
+from ._envelope import ResponseFacts, status_error
 from ._exceptions import APIConnectionError, StreamError
 from .types.chat import ChatCompletion, ChatUsage, NamespaceChatCompletion
 from .types.search import InstanceError, NamespaceSearchChunk, SearchChunk
@@ -231,7 +231,7 @@ class _Answer:
 # -- the stream ----------------------------------------------------------------------
 
 
-class AsyncChatCompletionStream(Generic[CompletionT]):
+class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
     """A chat answer arriving as typed events.
 
     ``async for event in stream`` yields a :class:`RetrievedChunks` then
@@ -262,17 +262,8 @@ class AsyncChatCompletionStream(Generic[CompletionT]):
         return f"<{type(self).__name__} {self._response.method} {self._response.url} {state}>"
 
     @property
-    def status_code(self) -> int:
-        return self._response.status
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self._response.headers
-
-    @property
-    def request_id(self) -> str | None:
-        """The ``cf-ray`` id of the response, for support requests."""
-        return self._response.request_id
+    def _facts(self) -> StreamedResponse:
+        return self._response
 
     @property
     def chunks(self) -> list[SearchChunk] | None:
@@ -426,7 +417,7 @@ class AsyncChatCompletionStream(Generic[CompletionT]):
         await self.aclose()
 
 
-class ChatCompletionStream(Generic[CompletionT]):
+class ChatCompletionStream(ResponseFacts, Generic[CompletionT]):
     """The sync client's chat stream; events cross from the client's loop one at a time.
 
     ``for event in stream`` yields what :class:`AsyncChatCompletionStream`
@@ -452,17 +443,8 @@ class ChatCompletionStream(Generic[CompletionT]):
         return repr(self._async).replace("Async", "", 1)
 
     @property
-    def status_code(self) -> int:
-        return self._async.status_code
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self._async.headers
-
-    @property
-    def request_id(self) -> str | None:
-        """The ``cf-ray`` id of the response, for support requests."""
-        return self._async.request_id
+    def _facts(self) -> AsyncChatCompletionStream[CompletionT]:
+        return self._async
 
     @property
     def chunks(self) -> list[SearchChunk] | None:

@@ -174,6 +174,10 @@ class StreamedResponse:
         self.headers: Final[Mapping[str, str]] = response.headers
 
     @property
+    def status_code(self) -> int:
+        return self.status
+
+    @property
     def request_id(self) -> str | None:
         return self.headers.get("cf-ray")
 
