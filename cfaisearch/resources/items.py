@@ -11,7 +11,6 @@ from ._base import (
     AsyncResource,
     body,
     check_int,
-    instance_id,
     page_params,
     poll,
     required_str,
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncItems"]
 
-MAX_PER_PAGE = 50
+PER_PAGE_RANGE = (0, 50)
 MAX_LIMIT = 100
 
 
@@ -45,7 +44,7 @@ class AsyncItems(AsyncResource):
             "namespaces",
             segment("name", name),
             "instances",
-            instance_id(id),
+            segment("id", id),
             "items",
             *rest,
         )
@@ -73,7 +72,7 @@ class AsyncItems(AsyncResource):
         ``source`` is a ``source_id`` (``"builtin"`` for uploads).
         """
         query = {
-            **page_params(page, per_page, max_per_page=MAX_PER_PAGE),
+            **page_params(page, per_page, per_page_range=PER_PAGE_RANGE),
             "item_id": item_id,
             "key": key,
             "metadata_filter": metadata_filter,
