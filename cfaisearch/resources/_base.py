@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
-from .._exceptions import WaitTimeoutError
+from .._exceptions import APIConnectionError, WaitTimeoutError
 from .._options import NotGiven
 from .._wire import BODY_NAMES
 from .._with_raw import WithRawResponse
@@ -38,6 +39,7 @@ _UNRESERVED: Final = re.compile(r"[A-Za-z0-9._~-]+")
 # before routing) and control characters.
 _NOT_IN_SEGMENT: Final = re.compile(r"[/\x00-\x1f\x7f]")
 _INSTANCE_ID: Final = re.compile(r"[a-z0-9_-]{1,64}")
+_CANCEL_AGAIN_AFTER: Final = 0.05
 
 
 class AsyncResource:
@@ -172,29 +174,80 @@ def search_body(
     return body(messages=to_messages(messages), **fields)
 
 
+async def _within(seconds: float, awaitable: Awaitable[_T]) -> _T:
+    """``awaitable``'s outcome, or TimeoutError once ``seconds`` have passed.
+
+    It runs as a task of its own, cancelled again until it ends: aiohttp can
+    swallow a cancellation that lands together with its own timeout, and the
+    client would then go on retrying.
+    """
+    task = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.wait((task,), timeout=seconds)
+    finally:
+        # Reached on timeout, and when the caller itself is cancelled.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait((task,), timeout=_CANCEL_AGAIN_AFTER)
+    if task.cancelled():
+        raise asyncio.TimeoutError
+    return task.result()
+
+
+def _seconds(name: str, value: object) -> float:
+    """A finite, positive number of seconds (``nan`` and ``inf`` are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"`{name}` must be a number of seconds, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"`{name}` must be a finite, positive number of seconds, got {value!r}")
+    return float(value)
+
+
 async def poll(
-    fetch: Callable[[], Awaitable[_T]],
+    fetch: Callable[[float], Awaitable[_T]],
     done: Callable[[_T], bool],
     *,
     poll_interval: float,
     timeout: float,
-    describe: Callable[[_T], str],
+    request_timeout: float | None,
+    subject: str,
+    progress: Callable[[_T], str],
 ) -> _T:
     """Fetch until ``done`` says so; return the last value.
 
-    Raises :class:`~cfaisearch.WaitTimeoutError` carrying the last value (and
-    ``describe(last)`` as its message) once ``timeout`` seconds have passed.
+    ``fetch(seconds)`` makes one request bounded by ``seconds``: the smaller of
+    ``request_timeout`` (the client's) and what is left of ``timeout``. Retries
+    inside one fetch are bounded by what is left too. Once ``timeout`` seconds
+    have passed, raises :class:`~cfaisearch.WaitTimeoutError` carrying the last
+    value (None if no poll was answered), its message ``subject`` plus
+    ``progress(last)``; a timeout or connection error at the deadline is
+    chained to it.
     """
-    if poll_interval <= 0:
-        raise ValueError(f"`poll_interval` must be positive, got {poll_interval!r}")
-    if timeout <= 0:
-        raise ValueError(f"`timeout` must be positive, got {timeout!r}")
+    poll_interval = _seconds("poll_interval", poll_interval)
+    timeout = _seconds("timeout", timeout)
     deadline = time.monotonic() + timeout
+    last: _T | None = None
+
+    def gave_up() -> WaitTimeoutError:
+        state = f"{subject} {progress(last)}" if last is not None else f"{subject} never answered"
+        return WaitTimeoutError(f"{state}; gave up after {timeout}s", last=last)
+
     while True:
-        value = await fetch()
-        if done(value):
-            return value
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise WaitTimeoutError(f"{describe(value)}; gave up after {timeout}s", last=value)
-        await asyncio.sleep(min(poll_interval, remaining))
+            raise gave_up()
+        per_request = remaining if request_timeout is None else min(request_timeout, remaining)
+        try:
+            value = await _within(remaining, fetch(per_request))
+        except asyncio.TimeoutError as exc:
+            raise gave_up() from exc
+        except APIConnectionError as exc:
+            # The request's own timeout is capped at the deadline, so it fires
+            # right there; an earlier failure is the caller's to see.
+            if time.monotonic() < deadline:
+                raise
+            raise gave_up() from exc
+        if done(value):
+            return value
+        last = value
+        await asyncio.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))

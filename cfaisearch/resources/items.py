@@ -275,16 +275,18 @@ class AsyncItems(AsyncResource):
     ) -> Item:
         """Poll item ``item_id`` until its status is completed, error or skipped.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item``
-        seen) if processing is still going on after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item`` seen,
+        or None).
         """
         return await poll(
-            lambda: self.get(item_id, account_id=account_id, name=name, id=id),
+            lambda seconds: self.get(
+                item_id, account_id=account_id, name=name, id=id, timeout=seconds
+            ),
             lambda item: item.done,
             poll_interval=poll_interval,
             timeout=timeout,
-            describe=lambda item: (
-                f"item {item_id!r} ({item.key!r}) of instance {id!r} in namespace {name!r} "
-                f"still {item.status}"
-            ),
+            request_timeout=self._client.timeout,
+            subject=f"item {item_id!r} of instance {id!r} in namespace {name!r}",
+            progress=lambda item: f"still {item.status} (key {item.key!r})",
         )

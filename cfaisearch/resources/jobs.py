@@ -108,15 +108,16 @@ class AsyncJobs(AsyncResource):
     ) -> Job:
         """Poll job ``job_id`` until it has ended; return its final state.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
-        seen) if it is still running after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
         """
         return await poll(
-            lambda: self.get(job_id, id=id, account_id=account_id),
+            lambda seconds: self.get(job_id, id=id, account_id=account_id, timeout=seconds),
             lambda job: job.ended,
             poll_interval=poll_interval,
             timeout=timeout,
-            describe=lambda job: (
-                f"job {job_id!r} of instance {id!r} still running (last seen at {job.last_seen_at})"
-            ),
+            request_timeout=self._client.timeout,
+            subject=f"job {job_id!r} of instance {id!r}",
+            progress=lambda job: f"still running (last seen at {job.last_seen_at})",
         )
