@@ -6,6 +6,7 @@ out of the request" stays distinct from "send an explicit null".
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Mapping
 from typing import Any, Final, Literal, TypedDict
@@ -102,9 +103,16 @@ def resolve_options(options: Mapping[str, Any]) -> ResolvedOptions:
     if (
         not isinstance(timeout, NotGiven)
         and timeout is not None
-        and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0)
+        and (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            # nan compares false with everything, so it would pass a plain "<= 0".
+            or not (math.isfinite(timeout) and timeout > 0)
+        )
     ):
-        raise ValueError(f"`timeout` must be a positive number of seconds or None, got {timeout!r}")
+        raise ValueError(
+            f"`timeout` must be a finite, positive number of seconds or None, got {timeout!r}"
+        )
     max_retries = options.get("max_retries", NOT_GIVEN)
     if not isinstance(max_retries, NotGiven) and (
         isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0

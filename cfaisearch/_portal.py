@@ -22,6 +22,7 @@ import asyncio
 import concurrent.futures
 import os
 import threading
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -33,9 +34,65 @@ _T = TypeVar("_T")
 
 
 class Portal:
-    """Runs coroutines on a private event loop; safe to share between threads."""
+    """Runs coroutines on a private event loop; safe to share between threads.
 
-    def __init__(self, name: str = "cfaisearch-portal") -> None:
+    Everything that makes calls through a portal (the sync client, its
+    resources, and the pagers, streams and downloads they hand out) holds it,
+    so the loop lives as long as any of them. Once none is referenced, or at
+    interpreter exit, the portal closes itself as :meth:`close` does.
+    """
+
+    __slots__ = ("__weakref__", "_engine", "_finalizer")
+
+    def __init__(
+        self,
+        name: str = "cfaisearch-portal",
+        *,
+        final: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        engine = _Engine(name)
+        self._engine = engine
+        # The callback must not reach the portal, or the portal would never be collected.
+        self._finalizer = weakref.finalize(self, engine.close, final)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run (calls then raise :class:`CloudflareError`)."""
+        return self._engine.closed
+
+    def call(self, fn: Callable[..., Awaitable[_T]], /, *args: Any, **kwargs: Any) -> _T:
+        """Run ``fn(*args, **kwargs)`` on the portal loop and return its result."""
+        return self._engine.call(fn, *args, **kwargs)
+
+    def iterate(self, make: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]:
+        """Bridge the iterator ``make()`` returns one item per call; leaving early closes it.
+
+        The async iterator is made and runs on the portal loop; only its items
+        cross over. If the caller stops early (``break``, an exception, garbage
+        collection), its ``aclose()`` runs on the loop, so streams release
+        their connection before the loop statement is left. The iterator
+        holds the portal, so the loop outlives it.
+        """
+        iterator = self.call(_make, make)
+        finished = False
+        try:
+            while not isinstance(item := self.call(_next, iterator), _End):
+                yield item
+            finished = True
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if not finished and aclose is not None and not self.closed:
+                self.call(aclose)
+
+    def close(self) -> None:
+        """Run ``final`` (e.g. closing the session) on the loop, then close it. Idempotent."""
+        self._finalizer()
+
+
+class _Engine:
+    """The loop and who drives it; a :class:`Portal` owns one."""
+
+    def __init__(self, name: str) -> None:
         self._name = name
         # Guards the fields below; waiting callers sleep on it until their
         # result is in or the loop has no driver.
@@ -44,7 +101,7 @@ class Portal:
         self._driving = False
         self._background: threading.Thread | None = None
         self._pid = os.getpid()
-        self._closed = False
+        self.closed = False
 
     # -- calls -----------------------------------------------------------------------------
 
@@ -74,7 +131,7 @@ class Portal:
 
     def _usable_loop(self) -> asyncio.AbstractEventLoop:
         """The loop, made on first use; call with ``_state`` held."""
-        if self._closed:
+        if self.closed:
             raise CloudflareError("the client is closed")
         if os.getpid() != self._pid:
             # The loop's sockets and any driving thread did not survive fork().
@@ -134,31 +191,12 @@ class Portal:
         loop.run_forever()
         _unwind(loop)
 
-    def iterate(self, make: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]:
-        """Bridge the iterator ``make()`` returns one item per call; leaving early closes it.
-
-        The async iterator is made and runs on the portal loop; only its items
-        cross over. If the caller stops early (``break``, an exception, garbage
-        collection), its ``aclose()`` runs on the loop, so streams release
-        their connection before the loop statement is left.
-        """
-        iterator = self.call(_make, make)
-        finished = False
-        try:
-            while not isinstance(item := self.call(_next, iterator), _End):
-                yield item
-            finished = True
-        finally:
-            aclose = getattr(iterator, "aclose", None)
-            if not finished and aclose is not None and not self._closed:
-                self.call(aclose)
-
     # -- shutdown --------------------------------------------------------------------------
 
     def close(self, final: Callable[[], Awaitable[None]] | None = None) -> None:
         """Run ``final`` (e.g. closing the session) on the loop, then close it. Idempotent."""
         with self._state:
-            if self._closed:
+            if self.closed:
                 return
             loop = self._loop
         try:
@@ -166,7 +204,7 @@ class Portal:
                 self.call(final)
         finally:
             with self._state:
-                self._closed = True
+                self.closed = True
                 background = self._background
                 while self._driving and background is None:
                     self._state.wait()  # another thread's call is finishing

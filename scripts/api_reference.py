@@ -4,8 +4,8 @@ The facts come from the code, not from a table kept by hand. Each public
 method of ``AsyncCloudflare(...).aisearch`` is called with placeholder
 arguments on a client whose ``request`` records the HTTP method and path and
 then stops the call, so nothing is sent; path segments equal to a placeholder
-become ``{parameter}`` again. A method whose request comes from inside
-``poll`` is a polling helper (``wait``). Result types are the return
+become ``{parameter}`` again. A method that calls ``poll`` is a polling
+helper (``wait``). Result types are the return
 annotations of the async method and of its generated sync twin.
 
 scripts/gen_sync.py writes the page with the sync facade and ``--check``
@@ -24,7 +24,6 @@ import typing
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from types import FrameType
 from typing import Final, NoReturn
 
 import attrs
@@ -32,7 +31,6 @@ import attrs
 import cfaisearch
 import cfaisearch.types
 from cfaisearch import AsyncCloudflare
-from cfaisearch.resources._base import poll
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 OUTPUT: Final = ROOT / "docs" / "api.md"
@@ -99,25 +97,20 @@ class Section:
 class _Recorded(Exception):
     """Raised by the recording ``request``: the call got as far as the wire."""
 
-    def __init__(self, verb: str, path: str, *, polls: bool) -> None:
+    def __init__(self, verb: str, path: str) -> None:
         super().__init__(verb, path)
         self.verb = verb
         self.path = path
-        self.polls = polls
 
 
-def _inside(code: object) -> bool:
-    """Whether a frame running ``code`` is among the callers (awaiting coroutines included)."""
-    frame: FrameType | None = sys._getframe()
-    while frame is not None:
-        if frame.f_code is code:
-            return True
-        frame = frame.f_back
-    return False
+def _polls(method: Callable[..., object]) -> bool:
+    """Whether ``method`` calls ``poll`` (which runs each request as a task of its own)."""
+    function = getattr(method, "__func__", method)  # the resource's methods arrive bound
+    return "poll" in function.__code__.co_names
 
 
 async def _record_request(method: str, path: str, **_: object) -> NoReturn:
-    raise _Recorded(method, path, polls=_inside(poll.__code__))
+    raise _Recorded(method, path)
 
 
 def _placeholder(name: str) -> str:
@@ -173,7 +166,7 @@ async def _request_of(method: Callable[..., object], where: str) -> tuple[str, s
             f"{{{names[segment]}}}" if segment in names else segment
             for segment in recorded.path.split("/")
         )
-        return recorded.verb, path, recorded.polls
+        return recorded.verb, path, _polls(method)
     raise RuntimeError(f"{where} returned without sending a request")
 
 

@@ -546,7 +546,6 @@ CLIENT_TEMPLATE = '''
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
@@ -573,10 +572,11 @@ class Cloudflare:
     """
 
     def __init__(SIGNATURE) -> None:
-        self._portal = Portal()
         self._async = AsyncCloudflare(FORWARD)
-        # Closing at garbage collection or interpreter exit, if the user did not.
-        self._finalizer = weakref.finalize(self, self._portal.close, self._async.aclose)
+        # Resources, pagers, streams and downloads taken from this client hold
+        # the portal, so the session closes when the last of them (or the
+        # client) is collected, or at interpreter exit, if close() was not called.
+        self._portal = Portal(final=self._async.aclose)
 
     @property
     def account_id(self) -> str | None:
@@ -607,7 +607,7 @@ class Cloudflare:
 
     def close(self) -> None:
         """Close the connection pool and the private event loop; idempotent."""
-        self._finalizer()
+        self._portal.close()
 
     def __enter__(self) -> Cloudflare:
         return self

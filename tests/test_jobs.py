@@ -146,10 +146,19 @@ async def test_extra_body_on_a_get_is_refused(client: AsyncCloudflare) -> None:
 
 
 async def test_job_id_cannot_escape_its_path(mocked: aioresponses, client: AsyncCloudflare) -> None:
-    mocked.get(f"{JOBS}/..%2F..%2Ftokens", payload=envelope(JOB))
-    await client.aisearch.instances.jobs.get("../../tokens", id="my-ai-search")
+    # Servers and proxies may decode %2F before routing, so a slash is refused, not encoded.
+    with pytest.raises(ValueError, match="`job_id`"):
+        await client.aisearch.instances.jobs.get("../../tokens", id="my-ai-search")
+    assert mocked.requests == {}
+
+
+async def test_job_id_is_percent_encoded_as_one_segment(
+    mocked: aioresponses, client: AsyncCloudflare
+) -> None:
+    mocked.get(f"{JOBS}/a%20b%3F%23%25..", payload=envelope(JOB))
+    await client.aisearch.instances.jobs.get("a b?#%..", id="my-ai-search")
     _, url, _ = only_request(mocked)
-    assert url.raw_path.endswith("/ai-search/instances/my-ai-search/jobs/..%2F..%2Ftokens")
+    assert url.raw_path.endswith("/ai-search/instances/my-ai-search/jobs/a%20b%3F%23%25..")
 
 
 @pytest.mark.parametrize(
@@ -157,15 +166,13 @@ async def test_job_id_cannot_escape_its_path(mocked: aioresponses, client: Async
     [
         (lambda j: j.get("", id="my-ai-search"), "job_id"),
         (lambda j: j.get("..", id="my-ai-search"), "job_id"),
-        (lambda j: j.get("j", id="My-Search"), "id"),
         (lambda j: j.get("j", id=""), "id"),
-        (lambda j: j.get("j", id="a" * 65), "id"),
         (lambda j: j.get("j", id="has/slash"), "id"),
         (lambda j: j.get("j", id="ok", account_id=""), "account_id"),
-        (lambda j: j.create("Bad Id"), "id"),
-        (lambda j: j.logs("j", id="ok", page=0), "page"),
-        (lambda j: j.logs("j", id="ok", per_page=51), "per_page"),
-        (lambda j: j.list("ok", per_page=0), "per_page"),
+        (lambda j: j.create("a\nb"), "id"),
+        (lambda j: j.list("ok", page=0), "page"),
+        (lambda j: j.list("ok", per_page=51), "per_page"),
+        (lambda j: j.list("ok", per_page=-1), "per_page"),
         (lambda j: j.wait("j", id="ok", poll_interval=0), "poll_interval"),
     ],
 )

@@ -320,7 +320,7 @@ def test_sync_wait_times_out_with_the_last_item(mocked: aioresponses) -> None:
     [
         (lambda i: i.list("docs", name="default", per_page=51), "per_page"),
         (lambda i: i.list("docs", name=""), "name"),
-        (lambda i: i.list("Docs", name="default"), "id"),
+        (lambda i: i.list("..", name="default"), "id"),
         (lambda i: i.get("", name="default", id="docs"), "item_id"),
         (lambda i: i.sync("..", name="default", id="docs", next_action="INDEX"), "item_id"),
         (lambda i: i.delete("", name="default", id="docs"), "item_id"),

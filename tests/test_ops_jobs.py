@@ -120,10 +120,10 @@ def test_sync_wait_times_out_with_the_last_job(mocked: aioresponses) -> None:
     ("call", "name"),
     [
         (lambda j: j.create("docs", name=""), "name"),
-        (lambda j: j.create("Docs", name="default"), "id"),
+        (lambda j: j.create("a/b", name="default"), "id"),
         (lambda j: j.update("", name="default", id="docs", action="cancel"), "job_id"),
         (lambda j: j.get("..", name="default", id="docs"), "job_id"),
-        (lambda j: j.logs("j", name="default", id="docs", per_page=51), "per_page"),
+        (lambda j: j.list("docs", name="default", per_page=51), "per_page"),
         (lambda j: j.list("docs", name="default", page=0), "page"),
         (lambda j: j.wait("j", name="default", id="docs", timeout=0), "timeout"),
         (lambda j: j.wait("j", name="", id="docs"), "name"),

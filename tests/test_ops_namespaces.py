@@ -230,9 +230,9 @@ async def test_request_and_decoding(kind: str, op: Op, mocked: aioresponses) -> 
 async def test_namespace_names_are_one_encoded_segment(mocked: aioresponses) -> None:
     op = Op(
         "namespaces.read",
-        lambda ai: ai.namespaces.read("team a/b"),
+        lambda ai: ai.namespaces.read("team a?b"),
         "GET",
-        "/namespaces/team%20a%2Fb",
+        "/namespaces/team%20a%3Fb",
         envelope(NAMESPACE),
         strict("namespace", Namespace),
     )
@@ -268,7 +268,7 @@ async def test_namespace_names_are_one_encoded_segment(mocked: aioresponses) -> 
         (lambda n: n.instances.read("", name="p"), "id"),
         (lambda n: n.instances.list("", per_page=5), "name"),
         (lambda n: n.instances.list("p", per_page=101), "per_page"),
-        (lambda n: n.instances.stats("a b", name="p"), "id"),
+        (lambda n: n.instances.stats("a/b", name="p"), "id"),
         (lambda n: n.instances.search("docs", name="p"), "query"),
         (lambda n: n.instances.chat_completions("docs", name="p", messages=[]), "messages"),
     ],

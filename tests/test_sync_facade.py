@@ -90,7 +90,7 @@ async def test_sync_client_works_inside_a_running_event_loop(threaded_base_url: 
     with make_sync(base_url=threaded_base_url) as client:
         assert client.aisearch.instances.jobs.get("in-loop", id="docs").id == "in-loop"
         assert client.aisearch.instances.jobs.get("again", id="docs").id == "again"
-        background = client._portal._background
+        background = client._portal._engine._background
         assert background is not None
         assert background.is_alive()
     assert not background.is_alive()
@@ -101,7 +101,7 @@ def test_a_plain_thread_drives_the_loop_itself(threaded_base_url: str) -> None:
     with make_sync(base_url=threaded_base_url) as client:
         for n in range(3):
             assert client.aisearch.instances.jobs.get(f"j{n}", id="docs").id == f"j{n}"
-        assert client._portal._background is None
+        assert client._portal._engine._background is None
         assert not portal_threads()
 
 
@@ -148,7 +148,7 @@ def test_threads_and_a_running_loop_mix(threaded_base_url: str) -> None:
 def test_close_closes_the_loop_and_session(threaded_base_url: str) -> None:
     client = make_sync(base_url=threaded_base_url)
     client.aisearch.instances.jobs.get("x", id="docs")
-    loop = client._portal._loop
+    loop = client._portal._engine._loop
     session = client._async._transport._session
     assert loop is not None
     assert session is not None
@@ -163,7 +163,7 @@ def test_close_closes_the_loop_and_session(threaded_base_url: str) -> None:
 def test_an_unclosed_client_is_cleaned_up_when_collected(threaded_base_url: str) -> None:
     client = make_sync(base_url=threaded_base_url)
     client.aisearch.instances.jobs.get("x", id="docs")
-    loop = client._portal._loop
+    loop = client._portal._engine._loop
     session = client._async._transport._session
     assert loop is not None
     assert session is not None

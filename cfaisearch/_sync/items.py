@@ -269,8 +269,9 @@ class Items:
     ) -> Item:
         """Poll item ``item_id`` until its status is completed, error or skipped.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item``
-        seen) if processing is still going on after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item`` seen,
+        or None).
         """
         return self._portal.call(
             self._async.wait,
@@ -511,8 +512,9 @@ class ItemsWithRawResponse:
     ) -> RawResponse[Item]:
         """Poll item ``item_id`` until its status is completed, error or skipped.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item``
-        seen) if processing is still going on after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item`` seen,
+        or None).
         """
         return self._portal.call(
             self._async.wait,

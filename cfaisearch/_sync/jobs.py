@@ -110,8 +110,9 @@ class Jobs:
     ) -> Job:
         """Poll job ``job_id`` until it has ended; return its final state.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
-        seen) if it is still running after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
         """
         return self._portal.call(
             self._async.wait,
@@ -204,8 +205,9 @@ class JobsWithRawResponse:
     ) -> RawResponse[Job]:
         """Poll job ``job_id`` until it has ended; return its final state.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
-        seen) if it is still running after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
         """
         return self._portal.call(
             self._async.wait,

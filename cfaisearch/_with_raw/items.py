@@ -257,8 +257,9 @@ class AsyncItemsWithRawResponse:
     ) -> RawResponse[Item]:
         """Poll item ``item_id`` until its status is completed, error or skipped.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item``
-        seen) if processing is still going on after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item`` seen,
+        or None).
         """
         return await raw_response(
             self._resource.wait(

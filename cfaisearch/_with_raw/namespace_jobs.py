@@ -129,8 +129,9 @@ class AsyncNamespaceJobsWithRawResponse:
     ) -> RawResponse[Job]:
         """Poll job ``job_id`` until it has ended; return its final state.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
-        seen) if it is still running after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
         """
         return await raw_response(
             self._resource.wait(

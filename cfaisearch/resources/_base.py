@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
-from .._exceptions import WaitTimeoutError
+from .._exceptions import APIConnectionError, WaitTimeoutError
 from .._options import NotGiven
 from .._wire import BODY_NAMES
 from .._with_raw import WithRawResponse
@@ -22,7 +23,7 @@ __all__ = [
     "body",
     "body_of",
     "check_int",
-    "instance_id",
+    "new_instance_id",
     "page_params",
     "poll",
     "required_str",
@@ -34,7 +35,11 @@ __all__ = [
 _T = TypeVar("_T")
 
 _UNRESERVED: Final = re.compile(r"[A-Za-z0-9._~-]+")
+# What no path segment may hold: a slash (many servers and proxies decode %2F
+# before routing) and control characters.
+_NOT_IN_SEGMENT: Final = re.compile(r"[/\x00-\x1f\x7f]")
 _INSTANCE_ID: Final = re.compile(r"[a-z0-9_-]{1,64}")
+_CANCEL_AGAIN_AFTER: Final = 0.05
 
 
 class AsyncResource:
@@ -52,13 +57,21 @@ class AsyncResource:
 
 
 def segment(name: str, value: object) -> str:
-    """Check a path parameter and percent-encode it as exactly one path segment."""
+    """Check a path parameter and percent-encode it as exactly one path segment.
+
+    Only what cannot be one segment is refused (the server decides what it
+    holds): empty, ``.`` or ``..``, a ``/``, or a control character.
+    """
     if not isinstance(value, str) or not value:
         raise ValueError(f"`{name}` must be a non-empty string, got {value!r}")
     if value in (".", ".."):
         raise ValueError(f"`{name}` must not be {value!r}")
     # Most ids need no escaping; skipping quote() matters on the per-request path.
-    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
+    if _UNRESERVED.fullmatch(value):
+        return value
+    if _NOT_IN_SEGMENT.search(value):
+        raise ValueError(f"`{name}` must not contain '/' or control characters, got {value!r}")
+    return quote(value, safe="")
 
 
 def required_str(name: str, value: object, *, secret: bool = False) -> str:
@@ -69,38 +82,49 @@ def required_str(name: str, value: object, *, secret: bool = False) -> str:
     return value
 
 
-def instance_id(value: object, name: str = "id") -> str:
-    """An instance id: 1-64 lowercase letters, digits, ``-`` or ``_``."""
+def new_instance_id(value: object) -> str:
+    """The ``id`` of an instance to create: 1-64 lowercase letters, digits, ``-`` or ``_``.
+
+    Only creation checks the documented pattern: instances made earlier or
+    elsewhere may not match it and must stay reachable.
+    """
     if not isinstance(value, str) or not _INSTANCE_ID.fullmatch(value):
         raise ValueError(
-            f"`{name}` must be an AI Search instance id (1-64 lowercase letters, digits, "
+            "`id` must be an AI Search instance id (1-64 lowercase letters, digits, "
             f"'-' or '_'), got {value!r}"
         )
     return value
 
 
-def check_int(name: str, value: object, low: int, high: int | None) -> None:
-    """Refuse a non-integer, or one outside ``low``..``high`` (no upper bound if None)."""
+def check_int(name: str, value: object, low: int | None = None, high: int | None = None) -> None:
+    """Refuse a non-integer, or one outside ``low``..``high`` (None: no bound that side)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"`{name}` must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValueError(f"`{name}` must be {bound}, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        limits = [f"at least {low}"] if low is not None else []
+        if high is not None:
+            limits.append(f"at most {high}")
+        raise ValueError(f"`{name}` must be {' and '.join(limits)}, got {value!r}")
 
 
 def page_params(
-    page: int | None, per_page: int | None, *, max_per_page: int | None
+    page: int | None,
+    per_page: int | None,
+    *,
+    per_page_range: tuple[int, int] | None,
+    page_from: int | None = 1,
 ) -> dict[str, int]:
     """Validated ``page``/``per_page`` query parameters (unset ones left out).
 
-    ``max_per_page`` is None where the API documents no bound.
+    Only documented bounds are enforced: ``per_page_range`` is None, and
+    ``page_from`` None, where the API documents none.
     """
     params: dict[str, int] = {}
     if page is not None:
-        check_int("page", page, 1, None)
+        check_int("page", page, page_from)
         params["page"] = page
     if per_page is not None:
-        check_int("per_page", per_page, 1, max_per_page)
+        check_int("per_page", per_page, *(per_page_range or (None, None)))
         params["per_page"] = per_page
     return params
 
@@ -144,35 +168,86 @@ def search_body(
     if isinstance(query, NotGiven) == isinstance(messages, NotGiven):
         raise ValueError("pass exactly one of `query` and `messages`")
     if isinstance(messages, NotGiven):
-        if not isinstance(query, str) or not query.strip():
+        if not isinstance(query, str) or not query:
             raise ValueError(f"`query` must be a non-empty string, got {query!r}")
         return body(query=query, **fields)
     return body(messages=to_messages(messages), **fields)
 
 
+async def _within(seconds: float, awaitable: Awaitable[_T]) -> _T:
+    """``awaitable``'s outcome, or TimeoutError once ``seconds`` have passed.
+
+    It runs as a task of its own, cancelled again until it ends: aiohttp can
+    swallow a cancellation that lands together with its own timeout, and the
+    client would then go on retrying.
+    """
+    task = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.wait((task,), timeout=seconds)
+    finally:
+        # Reached on timeout, and when the caller itself is cancelled.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait((task,), timeout=_CANCEL_AGAIN_AFTER)
+    if task.cancelled():
+        raise asyncio.TimeoutError
+    return task.result()
+
+
+def _seconds(name: str, value: object) -> float:
+    """A finite, positive number of seconds (``nan`` and ``inf`` are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"`{name}` must be a number of seconds, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"`{name}` must be a finite, positive number of seconds, got {value!r}")
+    return float(value)
+
+
 async def poll(
-    fetch: Callable[[], Awaitable[_T]],
+    fetch: Callable[[float], Awaitable[_T]],
     done: Callable[[_T], bool],
     *,
     poll_interval: float,
     timeout: float,
-    describe: Callable[[_T], str],
+    request_timeout: float | None,
+    subject: str,
+    progress: Callable[[_T], str],
 ) -> _T:
     """Fetch until ``done`` says so; return the last value.
 
-    Raises :class:`~cfaisearch.WaitTimeoutError` carrying the last value (and
-    ``describe(last)`` as its message) once ``timeout`` seconds have passed.
+    ``fetch(seconds)`` makes one request bounded by ``seconds``: the smaller of
+    ``request_timeout`` (the client's) and what is left of ``timeout``. Retries
+    inside one fetch are bounded by what is left too. Once ``timeout`` seconds
+    have passed, raises :class:`~cfaisearch.WaitTimeoutError` carrying the last
+    value (None if no poll was answered), its message ``subject`` plus
+    ``progress(last)``; a timeout or connection error at the deadline is
+    chained to it.
     """
-    if poll_interval <= 0:
-        raise ValueError(f"`poll_interval` must be positive, got {poll_interval!r}")
-    if timeout <= 0:
-        raise ValueError(f"`timeout` must be positive, got {timeout!r}")
+    poll_interval = _seconds("poll_interval", poll_interval)
+    timeout = _seconds("timeout", timeout)
     deadline = time.monotonic() + timeout
+    last: _T | None = None
+
+    def gave_up() -> WaitTimeoutError:
+        state = f"{subject} {progress(last)}" if last is not None else f"{subject} never answered"
+        return WaitTimeoutError(f"{state}; gave up after {timeout}s", last=last)
+
     while True:
-        value = await fetch()
-        if done(value):
-            return value
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise WaitTimeoutError(f"{describe(value)}; gave up after {timeout}s", last=value)
-        await asyncio.sleep(min(poll_interval, remaining))
+            raise gave_up()
+        per_request = remaining if request_timeout is None else min(request_timeout, remaining)
+        try:
+            value = await _within(remaining, fetch(per_request))
+        except asyncio.TimeoutError as exc:
+            raise gave_up() from exc
+        except APIConnectionError as exc:
+            # The request's own timeout is capped at the deadline, so it fires
+            # right there; an earlier failure is the caller's to see.
+            if time.monotonic() < deadline:
+                raise
+            raise gave_up() from exc
+        if done(value):
+            return value
+        last = value
+        await asyncio.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))

@@ -16,9 +16,10 @@ from ._base import (
     AsyncResource,
     body,
     body_of,
-    instance_id,
+    new_instance_id,
     page_params,
     search_body,
+    segment,
     to_messages,
 )
 
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncInstances"]
 
-MAX_PER_PAGE = 100
+PER_PAGE_RANGE = (1, 100)
 
 
 class AsyncInstances(AsyncResource):
@@ -109,7 +110,7 @@ class AsyncInstances(AsyncResource):
         API; an http(s) ``source`` is crawled, a bucket name is read from R2.
         Not retried once the request may have reached the server.
         """
-        instance_id(id)
+        new_instance_id(id)
         payload = body_of(locals())
         return await self._client.get_result(
             _types.Instance,
@@ -166,7 +167,7 @@ class AsyncInstances(AsyncResource):
         return await self._client.get_result(
             _types.Instance,
             "PUT",
-            self._path(account_id, instance_id(id)),
+            self._path(account_id, segment("id", id)),
             body=payload,
             options=resolve_options(options),
         )
@@ -189,7 +190,7 @@ class AsyncInstances(AsyncResource):
         ``search`` matches part of the id; ``namespace`` restricts to one namespace.
         """
         query = {
-            **page_params(page, per_page, max_per_page=MAX_PER_PAGE),
+            **page_params(page, per_page, per_page_range=PER_PAGE_RANGE),
             "hostname": hostname,
             "namespace": namespace,
             "order_by": order_by,
@@ -210,7 +211,7 @@ class AsyncInstances(AsyncResource):
         return await self._client.get_result(
             _types.Instance,
             "DELETE",
-            self._path(account_id, instance_id(id)),
+            self._path(account_id, segment("id", id)),
             options=resolve_options(options),
         )
 
@@ -274,7 +275,7 @@ class AsyncInstances(AsyncResource):
         payload = body(
             messages=to_messages(messages), aisearch_options=aisearch_options, model=model
         )
-        path = self._path(account_id, instance_id(id), "chat", "completions")
+        path = self._path(account_id, segment("id", id), "chat", "completions")
         if stream:
             return await self._client.chat_stream(
                 _types.ChatCompletion, path, body=payload, options=resolve_options(options)
@@ -296,7 +297,7 @@ class AsyncInstances(AsyncResource):
         return await self._client.get_result(
             _types.Instance,
             "GET",
-            self._path(account_id, instance_id(id)),
+            self._path(account_id, segment("id", id)),
             options=resolve_options(options),
         )
 
@@ -315,7 +316,7 @@ class AsyncInstances(AsyncResource):
         return await self._client.get_result(
             _types.SearchResult,
             "POST",
-            self._path(account_id, instance_id(id), "search"),
+            self._path(account_id, segment("id", id), "search"),
             body=payload,
             options=resolve_options(options),
             retry_safe=True,
@@ -328,6 +329,6 @@ class AsyncInstances(AsyncResource):
         return await self._client.get_result(
             _types.InstanceStats,
             "GET",
-            self._path(account_id, instance_id(id), "stats"),
+            self._path(account_id, segment("id", id), "stats"),
             options=resolve_options(options),
         )

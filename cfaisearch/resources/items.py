@@ -11,7 +11,6 @@ from ._base import (
     AsyncResource,
     body,
     check_int,
-    instance_id,
     page_params,
     poll,
     required_str,
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncItems"]
 
-MAX_PER_PAGE = 50
+PER_PAGE_RANGE = (0, 50)
 MAX_LIMIT = 100
 
 
@@ -45,7 +44,7 @@ class AsyncItems(AsyncResource):
             "namespaces",
             segment("name", name),
             "instances",
-            instance_id(id),
+            segment("id", id),
             "items",
             *rest,
         )
@@ -73,7 +72,7 @@ class AsyncItems(AsyncResource):
         ``source`` is a ``source_id`` (``"builtin"`` for uploads).
         """
         query = {
-            **page_params(page, per_page, max_per_page=MAX_PER_PAGE),
+            **page_params(page, per_page, per_page_range=PER_PAGE_RANGE),
             "item_id": item_id,
             "key": key,
             "metadata_filter": metadata_filter,
@@ -276,16 +275,18 @@ class AsyncItems(AsyncResource):
     ) -> Item:
         """Poll item ``item_id`` until its status is completed, error or skipped.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item``
-        seen) if processing is still going on after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item`` seen,
+        or None).
         """
         return await poll(
-            lambda: self.get(item_id, account_id=account_id, name=name, id=id),
+            lambda seconds: self.get(
+                item_id, account_id=account_id, name=name, id=id, timeout=seconds
+            ),
             lambda item: item.done,
             poll_interval=poll_interval,
             timeout=timeout,
-            describe=lambda item: (
-                f"item {item_id!r} ({item.key!r}) of instance {id!r} in namespace {name!r} "
-                f"still {item.status}"
-            ),
+            request_timeout=self._client.timeout,
+            subject=f"item {item_id!r} of instance {id!r} in namespace {name!r}",
+            progress=lambda item: f"still {item.status} (key {item.key!r})",
         )

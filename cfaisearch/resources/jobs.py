@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import types as _types
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from ._base import AsyncResource, body, instance_id, page_params, poll, segment
+from ._base import AsyncResource, body, page_params, poll, segment
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -15,14 +15,14 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncJobs"]
 
-_MAX_PER_PAGE = 50
+_PER_PAGE_RANGE = (0, 50)
 
 
 class AsyncJobs(AsyncResource):
     """Create, list, inspect and wait for an instance's indexing jobs."""
 
     def _path(self, account_id: str | None, id: str, *rest: str) -> str:
-        return self._ai_search(account_id, "instances", instance_id(id), "jobs", *rest)
+        return self._ai_search(account_id, "instances", segment("id", id), "jobs", *rest)
 
     async def create(
         self,
@@ -58,7 +58,7 @@ class AsyncJobs(AsyncResource):
         return self._client.paginate(
             _types.Job,
             self._path(account_id, id),
-            query=page_params(page, per_page, max_per_page=_MAX_PER_PAGE),
+            query=page_params(page, per_page, per_page_range=_PER_PAGE_RANGE),
             options=resolve_options(options),
         )
 
@@ -93,7 +93,7 @@ class AsyncJobs(AsyncResource):
             builtins.list[_types.JobLog],
             "GET",
             self._path(account_id, id, segment("job_id", job_id), "logs"),
-            query=page_params(page, per_page, max_per_page=_MAX_PER_PAGE),
+            query=page_params(page, per_page, per_page_range=None, page_from=None),
             options=resolve_options(options),
         )
 
@@ -108,15 +108,16 @@ class AsyncJobs(AsyncResource):
     ) -> Job:
         """Poll job ``job_id`` until it has ended; return its final state.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
-        seen) if it is still running after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
         """
         return await poll(
-            lambda: self.get(job_id, id=id, account_id=account_id),
+            lambda seconds: self.get(job_id, id=id, account_id=account_id, timeout=seconds),
             lambda job: job.ended,
             poll_interval=poll_interval,
             timeout=timeout,
-            describe=lambda job: (
-                f"job {job_id!r} of instance {id!r} still running (last seen at {job.last_seen_at})"
-            ),
+            request_timeout=self._client.timeout,
+            subject=f"job {job_id!r} of instance {id!r}",
+            progress=lambda job: f"still running (last seen at {job.last_seen_at})",
         )

@@ -12,7 +12,7 @@ from ._base import (
     AsyncResource,
     body,
     body_of,
-    instance_id,
+    new_instance_id,
     page_params,
     search_body,
     segment,
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncNamespaceInstances"]
 
-MAX_PER_PAGE = 100
+PER_PAGE_RANGE = (1, 100)
 
 
 class AsyncNamespaceInstances(AsyncResource):
@@ -115,7 +115,7 @@ class AsyncNamespaceInstances(AsyncResource):
         API; an http(s) ``source`` is crawled, a bucket name is read from R2.
         Not retried once the request may have reached the server.
         """
-        instance_id(id)
+        new_instance_id(id)
         payload = body_of(locals(), "name")
         return await self._client.get_result(
             _types.Instance,
@@ -173,7 +173,7 @@ class AsyncNamespaceInstances(AsyncResource):
         return await self._client.get_result(
             _types.Instance,
             "PUT",
-            self._path(account_id, name, instance_id(id)),
+            self._path(account_id, name, segment("id", id)),
             body=payload,
             options=resolve_options(options),
         )
@@ -197,7 +197,7 @@ class AsyncNamespaceInstances(AsyncResource):
         ``search`` matches part of the id.
         """
         query = {
-            **page_params(page, per_page, max_per_page=MAX_PER_PAGE),
+            **page_params(page, per_page, per_page_range=PER_PAGE_RANGE),
             "hostname": hostname,
             "namespace": namespace,
             "order_by": order_by,
@@ -223,7 +223,7 @@ class AsyncNamespaceInstances(AsyncResource):
         return await self._client.get_result(
             _types.Instance,
             "DELETE",
-            self._path(account_id, name, instance_id(id)),
+            self._path(account_id, name, segment("id", id)),
             options=resolve_options(options),
         )
 
@@ -291,7 +291,7 @@ class AsyncNamespaceInstances(AsyncResource):
         payload = body(
             messages=to_messages(messages), aisearch_options=aisearch_options, model=model
         )
-        path = self._path(account_id, name, instance_id(id), "chat", "completions")
+        path = self._path(account_id, name, segment("id", id), "chat", "completions")
         if stream:
             return await self._client.chat_stream(
                 _types.ChatCompletion, path, body=payload, options=resolve_options(options)
@@ -318,7 +318,7 @@ class AsyncNamespaceInstances(AsyncResource):
         return await self._client.get_result(
             _types.Instance,
             "GET",
-            self._path(account_id, name, instance_id(id)),
+            self._path(account_id, name, segment("id", id)),
             options=resolve_options(options),
         )
 
@@ -338,7 +338,7 @@ class AsyncNamespaceInstances(AsyncResource):
         return await self._client.get_result(
             _types.SearchResult,
             "POST",
-            self._path(account_id, name, instance_id(id), "search"),
+            self._path(account_id, name, segment("id", id), "search"),
             body=payload,
             options=resolve_options(options),
             retry_safe=True,
@@ -356,6 +356,6 @@ class AsyncNamespaceInstances(AsyncResource):
         return await self._client.get_result(
             _types.InstanceStats,
             "GET",
-            self._path(account_id, name, instance_id(id), "stats"),
+            self._path(account_id, name, segment("id", id), "stats"),
             options=resolve_options(options),
         )

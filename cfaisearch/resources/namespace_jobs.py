@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .. import types as _types
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from ._base import AsyncResource, body, instance_id, page_params, poll, segment
+from ._base import AsyncResource, body, page_params, poll, segment
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncNamespaceJobs"]
 
-MAX_PER_PAGE = 50
+PER_PAGE_RANGE = (0, 50)
 
 
 class AsyncNamespaceJobs(AsyncResource):
@@ -27,7 +27,7 @@ class AsyncNamespaceJobs(AsyncResource):
             "namespaces",
             segment("name", name),
             "instances",
-            instance_id(id),
+            segment("id", id),
             "jobs",
             *rest,
         )
@@ -87,7 +87,7 @@ class AsyncNamespaceJobs(AsyncResource):
         return self._client.paginate(
             _types.Job,
             self._path(account_id, name, id),
-            query=page_params(page, per_page, max_per_page=MAX_PER_PAGE),
+            query=page_params(page, per_page, per_page_range=PER_PAGE_RANGE),
             options=resolve_options(options),
         )
 
@@ -124,7 +124,7 @@ class AsyncNamespaceJobs(AsyncResource):
             builtins.list[_types.JobLog],
             "GET",
             self._path(account_id, name, id, segment("job_id", job_id), "logs"),
-            query=page_params(page, per_page, max_per_page=MAX_PER_PAGE),
+            query=page_params(page, per_page, per_page_range=None, page_from=None),
             options=resolve_options(options),
         )
 
@@ -140,16 +140,18 @@ class AsyncNamespaceJobs(AsyncResource):
     ) -> Job:
         """Poll job ``job_id`` until it has ended; return its final state.
 
-        Raises :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job``
-        seen) if it is still running after ``timeout`` seconds.
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
         """
         return await poll(
-            lambda: self.get(job_id, account_id=account_id, name=name, id=id),
+            lambda seconds: self.get(
+                job_id, account_id=account_id, name=name, id=id, timeout=seconds
+            ),
             lambda job: job.ended,
             poll_interval=poll_interval,
             timeout=timeout,
-            describe=lambda job: (
-                f"job {job_id!r} of instance {id!r} in namespace {name!r} still running "
-                f"(last seen at {job.last_seen_at})"
-            ),
+            request_timeout=self._client.timeout,
+            subject=f"job {job_id!r} of instance {id!r} in namespace {name!r}",
+            progress=lambda job: f"still running (last seen at {job.last_seen_at})",
         )

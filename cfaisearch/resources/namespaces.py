@@ -106,7 +106,7 @@ class AsyncNamespaces(AsyncResource):
         return self._client.paginate(
             _types.Namespace,
             self._path(account_id),
-            query={**page_params(page, per_page, max_per_page=None), "search": search},
+            query={**page_params(page, per_page, per_page_range=None), "search": search},
             options=resolve_options(options),
         )
 
