@@ -756,8 +756,8 @@ class Report:
             f"soak: {self.calls} calls, seed {self.seed}, {self.seconds:.1f} s "
             f"({ASYNC_TASKS} async tasks + {SYNC_THREADS} sync threads)",
             "faults injected: "
-            + ", ".join(f"{FAULT_NAMES.get(k, k)} {n}" for k, n in sorted(self.faults.items()))
-            + f"; +{FAULTS['latency_ms']:g} ms latency on every request",
+            + "; ".join(f"{FAULT_NAMES.get(k, k)}: {n}" for k, n in sorted(self.faults.items()))
+            + f"; +{FAULTS['latency_ms']:g} ms on every request",
             "",
             f"{'outcome':<34}{'async':>8}{'sync':>8}{'total':>8}",
         ]
