@@ -142,7 +142,11 @@ class EmulatorProcess:
         self._proc = subprocess.Popen(
             args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        hello = self._read()
+        try:
+            hello = self._read()
+        except BaseException:
+            self.stop()  # the child died or garbled its greeting: close its pipes
+            raise
         self.base_url, self.api_token = hello["base_url"], hello["api_token"]
         self.account_id, self.port = hello["account_id"], int(hello["port"])
         return self
