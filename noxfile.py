@@ -78,3 +78,14 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against the official SDK and raw aiohttp; `-- --write docs/performance.md`."""
     session.install(".", "cloudflare==5.9.0")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """10,000 mixed calls from both clients against a faulty emulator, then reconciled.
+
+    Fails if a call raised an untyped error, a job trigger or upload was applied
+    twice, or descriptors, threads, connections or memory leaked. `-- --calls N --seed S`.
+    """
+    session.install(".")
+    session.run("python", "scripts/soak.py", *session.posargs)

@@ -41,8 +41,28 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--fault-500-rate", type=float, default=0.0, metavar="P")
     faults.add_argument("--fault-502-rate", type=float, default=0.0, metavar="P", help="HTML pages")
     faults.add_argument("--fault-429-rate", type=float, default=0.0, metavar="P")
-    faults.add_argument("--fault-drop-rate", type=float, default=0.0, metavar="P")
+    faults.add_argument(
+        "--fault-drop-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="connection reset before the request is handled (nothing changes)",
+    )
+    faults.add_argument(
+        "--fault-drop-after-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="request handled (changes stored), then the connection reset instead of answered",
+    )
     faults.add_argument("--fault-latency-ms", type=float, default=0.0, metavar="MS")
+    faults.add_argument(
+        "--fault-retry-after",
+        type=int,
+        default=1,
+        metavar="S",
+        help="Retry-After seconds of injected 429s (default %(default)s)",
+    )
     faults.add_argument("--fault-seed", type=int, default=0)
     faults.add_argument("--fault-routes", metavar="REGEX", help="only paths matching this regex")
     faults.add_argument("--fault-methods", metavar="M,M", help="only these methods, e.g. GET,POST")
@@ -67,6 +87,8 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         error_502_rate=args.fault_502_rate,
         error_429_rate=args.fault_429_rate,
         drop_rate=args.fault_drop_rate,
+        drop_after_rate=args.fault_drop_after_rate,
+        retry_after=args.fault_retry_after,
         latency_ms=args.fault_latency_ms,
         seed=args.fault_seed,
         routes=args.fault_routes,

@@ -14,6 +14,21 @@ from collections import deque
 from typing import Any, Literal
 
 DROP: Literal["drop"] = "drop"
+DROP_AFTER: Literal["drop_after"] = "drop_after"
+
+FaultKind = int | Literal["drop", "drop_after"]
+
+
+# The order in which one random draw is mapped to a fault kind: changing it
+# would change which faults a given seed injects.
+_RATES: tuple[str, ...] = (
+    "drop_rate",
+    "error_502_rate",
+    "error_500_rate",
+    "error_429_rate",
+    "drop_after_rate",
+)
+_KINDS: tuple[FaultKind, ...] = (DROP, 502, 500, 429, DROP_AFTER)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -24,8 +39,12 @@ class FaultConfig:
     #: HTML "bad gateway" pages, like Cloudflare's edge serves them.
     error_502_rate: float = 0.0
     error_429_rate: float = 0.0
-    #: Connection closed without any response.
+    #: Connection reset before the request reaches the application: it is never
+    #: handled, so nothing changes.
     drop_rate: float = 0.0
+    #: The request is handled (its changes are stored), then the connection is
+    #: reset instead of answering: the client cannot tell whether it was applied.
+    drop_after_rate: float = 0.0
     #: Added to every matching request, faulty or not.
     latency_ms: float = 0.0
     seed: int = 0
@@ -37,11 +56,11 @@ class FaultConfig:
     retry_after: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("error_500_rate", "error_502_rate", "error_429_rate", "drop_rate"):
-            rate = getattr(self, name)
+        rates = [getattr(self, name) for name in _RATES]
+        for name, rate in zip(_RATES, rates, strict=True):
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {rate}")
-        total = self.error_500_rate + self.error_502_rate + self.error_429_rate + self.drop_rate
+        total = sum(rates)
         if total > 1.0:
             raise ValueError(f"fault rates add up to {total}, more than 1")
         if self.latency_ms < 0 or self.retry_after < 0:
@@ -59,9 +78,10 @@ class FaultConfig:
 
 @dataclasses.dataclass(frozen=True)
 class Fault:
-    """What to do instead of handling a request: an HTTP status or ``"drop"``."""
+    """What to do with a request: answer an HTTP status or ``"drop"`` instead of
+    handling it, or handle it and then ``"drop_after"``."""
 
-    kind: int | Literal["drop"]
+    kind: FaultKind
     retry_after: int
 
 
@@ -71,7 +91,7 @@ class InjectedFault:
 
     method: str
     path: str
-    kind: int | Literal["drop"]
+    kind: FaultKind
 
 
 @dataclasses.dataclass
@@ -118,20 +138,25 @@ class FaultInjector:
 
     def inject(
         self,
-        fault: int | Literal["drop"],
+        fault: FaultKind,
         *,
         times: int = 1,
         route: str | None = None,
         method: str | None = None,
         retry_after: int | None = None,
     ) -> None:
-        """Give the next ``times`` matching requests this fault (an HTTP status or "drop").
+        """Give the next ``times`` matching requests this fault.
+
+        ``fault`` is an HTTP status, ``"drop"`` (reset before the request is
+        handled) or ``"drop_after"`` (handled, then reset instead of answered).
 
         Scripted faults are served in the order they were added, before any
         random fault, e.g. ``inject(503, times=2, route=r"/items$", method="POST")``.
         """
-        if fault != DROP and not (isinstance(fault, int) and 400 <= fault <= 599):
-            raise ValueError(f"fault must be an HTTP status 400-599 or 'drop', got {fault!r}")
+        if fault not in (DROP, DROP_AFTER) and not (isinstance(fault, int) and 400 <= fault <= 599):
+            raise ValueError(
+                f"fault must be an HTTP status 400-599, 'drop' or 'drop_after', got {fault!r}"
+            )
         if times < 1:
             raise ValueError("times must be >= 1")
         pattern = re.compile(route) if route is not None else None
@@ -170,15 +195,14 @@ class FaultInjector:
     def _draw(self, config: FaultConfig, method: str, path: str) -> Fault | None:
         if not config.matches(method, path):
             return None
-        rates = (config.drop_rate, config.error_502_rate, config.error_500_rate)
-        if not any(rates) and not config.error_429_rate:
+        rates = [getattr(config, name) for name in _RATES]
+        if not any(rates):
             return None  # no draw: keeps the sequence stable when faults are off
         # One draw per matching request: the outcome depends only on the seed
         # and the position of the request in the sequence.
         roll = self._rng.random()
         threshold = 0.0
-        kinds: tuple[int | Literal["drop"], ...] = (DROP, 502, 500, 429)
-        for kind, rate in zip(kinds, (*rates, config.error_429_rate), strict=True):
+        for kind, rate in zip(_KINDS, rates, strict=True):
             threshold += rate
             if roll < threshold:
                 return Fault(kind, config.retry_after)

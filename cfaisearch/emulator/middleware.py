@@ -7,6 +7,7 @@ every failure, injected or not, leaves as a Cloudflare-style envelope.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import re
@@ -15,7 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from .errors import ApiError, ErrorCode
-from .faults import DROP, Fault
+from .faults import DROP_AFTER, Fault
 from .state import STATE
 from .wire import error_response, simple_error
 
@@ -96,22 +97,32 @@ async def faults_middleware(request: web.Request, handler: Handler) -> web.Strea
         await asyncio.sleep(latency)
     if fault is None:
         return await handler(request)
-    return _fault_response(request, fault)
+    if fault.kind == DROP_AFTER:
+        # Handled in full, its changes stored; only the answer is lost. A
+        # response the handler streams itself (SSE chat) is already sent by now.
+        with contextlib.suppress(ApiError, web.HTTPException):
+            await handler(request)
+        return _drop(request, fault)
+    if isinstance(fault.kind, str):
+        return _drop(request, fault)
+    return _error_response(fault.kind, fault.retry_after)
 
 
-def _fault_response(request: web.Request, fault: Fault) -> web.StreamResponse:
-    headers = {"cf-emulator-fault": str(fault.kind)}
-    if fault.kind == DROP:
-        if request.transport is not None:
-            request.transport.abort()  # no status line, no body: a dropped connection
-        return web.Response(status=500, headers=headers)
-    if fault.kind == 502:
+def _drop(request: web.Request, fault: Fault) -> web.StreamResponse:
+    if request.transport is not None:
+        request.transport.abort()  # no status line, no body: a dropped connection
+    return web.Response(status=500, headers={"cf-emulator-fault": str(fault.kind)})
+
+
+def _error_response(status: int, retry_after: int) -> web.Response:
+    headers = {"cf-emulator-fault": str(status)}
+    if status == 502:
         return web.Response(status=502, text=_EDGE_502, content_type="text/html", headers=headers)
-    if fault.kind in (429, 503):
-        headers["Retry-After"] = str(fault.retry_after)
-    code = _FAULT_CODES.get(fault.kind, ErrorCode.INTERNAL)
-    message = f"injected fault: HTTP {fault.kind}"
-    return error_response(ApiError(fault.kind, code, message, headers=headers))
+    if status in (429, 503):
+        headers["Retry-After"] = str(retry_after)
+    code = _FAULT_CODES.get(status, ErrorCode.INTERNAL)
+    message = f"injected fault: HTTP {status}"
+    return error_response(ApiError(status, code, message, headers=headers))
 
 
 def _authenticated(request: web.Request, token: str) -> bool | None:

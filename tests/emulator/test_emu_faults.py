@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from cfaisearch.emulator import AsyncEmulator, FaultConfig, FaultInjector
+from cfaisearch.emulator.__main__ import _config, _parser
 
 from .conftest import Api
 
@@ -35,11 +36,15 @@ async def test_random_faults_are_deterministic(api: Api, emulator: AsyncEmulator
         "error_502_rate": 0.1,
         "error_429_rate": 0.1,
         "drop_rate": 0.1,
+        "drop_after_rate": 0.1,
     }
     emulator.faults.configure(seed=7, **rates)
     first = await _run(api)
     assert {OK, 500, 502, 429, "drop"} <= set(first)
-    assert [f.kind for f in emulator.faults.injected] == [o for o in first if o != OK]
+    assert "drop_after" in {f.kind for f in emulator.faults.injected}
+    # Seen from the client, a reset after handling looks like any other reset.
+    seen = ["drop" if f.kind == "drop_after" else f.kind for f in emulator.faults.injected]
+    assert seen == [o for o in first if o != OK]
     emulator.faults.configure(seed=7)  # same config again: the RNG restarts
     assert await _run(api) == first
     emulator.faults.configure(seed=8)
@@ -125,11 +130,60 @@ async def test_latency(api: Api, emulator: AsyncEmulator) -> None:
     assert time.monotonic() - started < 0.15
 
 
+async def _namespaces(api: Api) -> set[str]:
+    return {ns["name"] for ns in await api.ok("GET", "/namespaces")}
+
+
+async def test_drop_before_the_request_is_handled_changes_nothing(
+    api: Api, emulator: AsyncEmulator
+) -> None:
+    emulator.faults.configure(drop_rate=1.0)
+    with pytest.raises(aiohttp.ClientError):
+        await api.request("POST", "/namespaces", json={"name": "never"})
+    emulator.faults.clear()
+    assert "never" not in await _namespaces(api)
+
+
+async def test_drop_after_the_request_was_handled_keeps_its_changes(
+    api: Api, emulator: AsyncEmulator
+) -> None:
+    """The client sees a reset, yet the namespace was created (state changed)."""
+    emulator.faults.configure(drop_after_rate=1.0)
+    with pytest.raises(aiohttp.ClientError):
+        await api.request("POST", "/namespaces", json={"name": "applied"})
+    # A request the application refused is handled too, and dropped all the same.
+    with pytest.raises(aiohttp.ClientError):
+        await api.request("POST", "/namespaces", json={"name": "applied"})
+    emulator.faults.clear()
+    assert "applied" in await _namespaces(api)
+    assert (await api.request("POST", "/namespaces", json={"name": "applied"})).status == 409
+
+
+async def test_scripted_drop_after(api: Api, emulator: AsyncEmulator) -> None:
+    await api.create_instance()
+    emulator.faults.inject("drop_after", route=r"/items$", method="POST")
+    with pytest.raises(aiohttp.ClientError):
+        await api.upload("kept.txt", "stored although the answer was lost")
+    items = await api.ok("GET", "/namespaces/default/instances/kb/items")
+    assert [i["key"] for i in items] == ["kept.txt"]
+    assert [(f.method, f.kind) for f in emulator.faults.injected] == [("POST", "drop_after")]
+
+
+def test_command_line_fault_options() -> None:
+    args = ["--fault-drop-rate", "0.1", "--fault-drop-after-rate", "0.2"]
+    config = _config(_parser().parse_args([*args, "--fault-retry-after", "0"]))
+    assert (config.faults.drop_rate, config.faults.drop_after_rate) == (0.1, 0.2)
+    assert config.faults.retry_after == 0
+    assert _config(_parser().parse_args([])).faults.retry_after == 1
+
+
 @pytest.mark.parametrize(
     "changes",
     [
         {"error_500_rate": 1.5},
         {"drop_rate": -0.1},
+        {"drop_after_rate": 1.1},
+        {"drop_rate": 0.5, "drop_after_rate": 0.6},
         {"error_500_rate": 0.6, "error_429_rate": 0.6},
         {"latency_ms": -1},
     ],
@@ -145,5 +199,7 @@ def test_bad_route_regex_and_scripted_values() -> None:
     injector = FaultInjector()
     with pytest.raises(ValueError, match="HTTP status"):
         injector.inject(200)
+    with pytest.raises(ValueError, match="drop_after"):
+        injector.inject("drop_before")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="times"):
         injector.inject(500, times=0)
