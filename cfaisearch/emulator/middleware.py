@@ -17,6 +17,7 @@ from aiohttp.typedefs import Handler
 from .errors import ApiError, ErrorCode
 from .faults import DROP, Fault
 from .state import STATE
+from .validation import check_text
 from .wire import error_response, simple_error
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,17 @@ async def guards_middleware(request: web.Request, handler: Handler) -> web.Strea
     limit = request.app[STATE].config.max_request_bytes
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, ErrorCode.PAYLOAD_TOO_LARGE, f"request body exceeds {limit} bytes")
+    _check_url_text(request)
     return await handler(request)
+
+
+def _check_url_text(request: web.Request) -> None:
+    """Path parameters and query strings hold no NUL or lone surrogate (400 naming them)."""
+    for name, value in request.match_info.items():
+        check_text(value, name)
+    for name, value in request.query.items():
+        check_text(name, "query string")
+        check_text(value, name)
 
 
 @web.middleware
