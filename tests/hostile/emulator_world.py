@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from cfaisearch.emulator import AsyncEmulator
+from cfaisearch.emulator import AsyncEmulator, Emulator
 
 NAMESPACE = "ns1"
 INSTANCE = "kb"
@@ -42,7 +42,7 @@ def _refuse_constant(name: str) -> Any:
 
 @dataclasses.dataclass
 class World:
-    emulator: AsyncEmulator
+    emulator: AsyncEmulator | Emulator
     session: aiohttp.ClientSession
     token_id: str = ""
     item_id: str = ""
