@@ -145,6 +145,8 @@ def emulator_options(tmp_path: Path) -> dict[str, Any]:
         "scheduler_enabled": False,
         "initial_sync": False,
         "manual_sync_interval": 0.0,
+        # Uploads that wait for indexing give up soon rather than after 40 s.
+        "wait_timeout": 2.0,
     }
 
 

@@ -353,3 +353,25 @@ async def test_pages_far_past_the_end_are_empty_not_500(world: World) -> None:
     reply = await world.call("GET", path)
     assert reply.status == 200, reply.body
     assert reply.json()["result"] == []
+
+
+async def test_uploaded_json_documents_that_cannot_be_indexed_settle(world: World) -> None:
+    """Rule 19: a JSON file holding a lone surrogate escape, non-finite numbers or
+    nesting too deep to walk is indexed (or marked as an error), never left running."""
+    documents = {
+        "surrogate.json": b'{"fruit": "\\ud800 apples"}',
+        "numbers.json": b'{"a": NaN, "b": 1e999, "c": -Infinity}',
+        "deep.json": b"[" * 900 + b"]" * 900,
+        "deeper.json": b"[" * 5000 + b"]" * 5000,
+    }
+    for name, content in documents.items():
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename=name, content_type="application/json")
+        form.add_field("wait_for_completion", "true")
+        reply = await world.call("POST", UPLOADS, data=form)
+        assert reply.status == 200, reply.body
+        item = reply.json()["result"]
+        assert item["status"] in ("completed", "error"), (name, item)
+        chunks = await world.call("GET", f"{UPLOADS}/{item['id']}/chunks")
+        assert chunks.status == 200, (name, chunks.body)
+    await world.assert_still_serving()
