@@ -87,7 +87,6 @@ async def guards_middleware(request: web.Request, handler: Handler) -> web.Strea
     limit = request.app[STATE].config.max_request_bytes
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, ErrorCode.PAYLOAD_TOO_LARGE, f"request body exceeds {limit} bytes")
-    _check_url_text(request)
     return await handler(request)
 
 
@@ -138,7 +137,10 @@ def _authenticated(request: web.Request, token: str) -> bool | None:
         offered.append(headers["X-Auth-User-Service-Key"])
     if not offered:
         return None
-    return any(hmac.compare_digest(o.encode(), token.encode()) for o in offered)
+    # Header bytes that are not UTF-8 arrive surrogate-escaped: compare the raw bytes.
+    return any(
+        hmac.compare_digest(o.encode("utf-8", "surrogateescape"), token.encode()) for o in offered
+    )
 
 
 @web.middleware
@@ -164,6 +166,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             ErrorCode.UNKNOWN_ACCOUNT,
             f"Could not route to /accounts/{account}, perhaps your object identifier is invalid?",
         )
+    _check_url_text(request)
     return await handler(request)
 
 

@@ -121,7 +121,7 @@ def _disposition(part: BodyPartReader) -> tuple[str | None, str | None]:
 
 def _field_text(raw: bytes, field: str) -> str:
     try:
-        return check_text(raw.decode("utf-8"), field)
+        return check_text(raw.decode("utf-8-sig"), field)
     except UnicodeDecodeError:
         raise invalid(field, "must be UTF-8 text") from None
 
