@@ -137,10 +137,10 @@ def _authenticated(request: web.Request, token: str) -> bool | None:
         offered.append(headers["X-Auth-User-Service-Key"])
     if not offered:
         return None
-    # Header bytes that are not UTF-8 arrive surrogate-escaped: compare the raw bytes.
-    return any(
-        hmac.compare_digest(o.encode("utf-8", "surrogateescape"), token.encode()) for o in offered
-    )
+    # Header bytes that are not UTF-8 arrive as lone surrogates, which plain
+    # encode() refuses; surrogatepass encodes any string, equal ones alike.
+    expected = token.encode("utf-8", "surrogatepass")
+    return any(hmac.compare_digest(o.encode("utf-8", "surrogatepass"), expected) for o in offered)
 
 
 @web.middleware
