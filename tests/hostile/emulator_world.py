@@ -186,3 +186,12 @@ async def open_world(tmp_path: Path, *, like: World | None = None) -> AsyncItera
         else:
             world.token_id, world.item_id, world.job_id = like.token_id, like.item_id, like.job_id
         yield world
+
+
+@contextlib.asynccontextmanager
+async def restarted(world: World, tmp_path: Path) -> AsyncIterator[World]:
+    """Stop ``world``'s emulator, then serve its data dir from a new one."""
+    assert isinstance(world.emulator, AsyncEmulator)
+    await world.emulator.stop()
+    async with open_world(tmp_path, like=world) as again:
+        yield again

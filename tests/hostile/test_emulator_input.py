@@ -24,6 +24,7 @@ from .emulator_world import (
     Reply,
     World,
     open_world,
+    restarted,
 )
 
 SLOT = '"@@"'  # replaced by a raw JSON fragment in the body templates
@@ -177,7 +178,7 @@ async def test_bad_json_values_get_400_and_are_never_stored(
         reply = await world.json_call(method, path, _fill(template, fragment))
         assert_envelope_400(reply, f"{endpoint}: {name}")
         await world.assert_still_serving(before)
-    async with open_world(tmp_path, like=world) as again:
+    async with restarted(world, tmp_path) as again:
         await again.assert_still_serving(before)
 
 
@@ -219,7 +220,7 @@ async def test_upload_metadata_with_bad_values_gets_400(world: World, tmp_path: 
         reply = await world.call("POST", UPLOADS, data=_upload_form(metadata))
         assert_envelope_400(reply, f"metadata: {name}")
         await world.assert_still_serving(before)
-    async with open_world(tmp_path, like=world) as again:
+    async with restarted(world, tmp_path) as again:
         await again.assert_still_serving(before)
 
 
@@ -311,7 +312,7 @@ async def test_broken_multipart_gets_400(world: World, tmp_path: Path) -> None:
         reply = await world.call("POST", UPLOADS, data=body, headers={"Content-Type": content_type})
         assert_envelope_400(reply, f"multipart: {name}")
         await world.assert_still_serving(before)
-    async with open_world(tmp_path, like=world) as again:
+    async with restarted(world, tmp_path) as again:
         await again.assert_still_serving(before)
 
 
