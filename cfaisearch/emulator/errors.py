@@ -48,13 +48,20 @@ class ApiError(Exception):
         pointer: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        message = _encodable(message)
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         #: JSON pointer to the offending input, sent as ``source.pointer``.
-        self.pointer = pointer
+        self.pointer = None if pointer is None else _encodable(pointer)
         self.headers = headers or {}
+
+
+def _encodable(text: str) -> str:
+    # Messages echo client input (names, ids, keys); a lone surrogate in it
+    # would make the error envelope itself impossible to encode.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def invalid(field: str, problem: str) -> ApiError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,21 +26,21 @@ def builtin(key: str, modified_ms: int) -> dict[str, Any]:
 def _parse_datetime(value: object) -> str | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        # Numbers above ~1973 in milliseconds are read as milliseconds.
-        seconds = value / 1000 if abs(value) >= 1e11 else value
-        moment = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, (int, float)):
+            # Numbers above ~1973 in milliseconds are read as milliseconds.
+            seconds = value / 1000 if abs(value) >= 1e11 else value
+            moment = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+        elif isinstance(value, str):
             moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.timezone.utc)
+        else:
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc)
-    else:
-        return None
-    # One normalised UTC form, so comparing strings compares instants.
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # One normalised UTC form, so comparing strings compares instants.
+        return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        return None  # not a date, or outside the years datetime can represent
 
 
 def cast(value: object, data_type: str) -> str | float | bool | None:
@@ -53,14 +54,14 @@ def cast(value: object, data_type: str) -> str | float | bool | None:
     if data_type == "number":
         if isinstance(value, bool):
             return None
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                return None
-        return None
+        if not isinstance(value, (int, float, str)):
+            return None
+        try:
+            number = float(value)
+        except (ValueError, OverflowError):
+            return None
+        # "nan" and "1e999" parse, but cannot be stored as JSON or compared.
+        return number if math.isfinite(number) else None
     if data_type == "boolean":
         if isinstance(value, bool):
             return value

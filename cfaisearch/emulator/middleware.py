@@ -18,6 +18,7 @@ from aiohttp.typedefs import Handler
 from .errors import ApiError, ErrorCode
 from .faults import DROP_AFTER, Fault
 from .state import STATE
+from .validation import check_text
 from .wire import error_response, simple_error
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,15 @@ async def guards_middleware(request: web.Request, handler: Handler) -> web.Strea
     return await handler(request)
 
 
+def _check_url_text(request: web.Request) -> None:
+    """Path parameters and query strings hold no NUL or lone surrogate (400 naming them)."""
+    for name, value in request.match_info.items():
+        check_text(value, name)
+    for name, value in request.query.items():
+        check_text(name, "query string")
+        check_text(value, name)
+
+
 @web.middleware
 async def faults_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     fault, latency = request.app[STATE].faults.decide(request.method, request.path)
@@ -138,7 +148,10 @@ def _authenticated(request: web.Request, token: str) -> bool | None:
         offered.append(headers["X-Auth-User-Service-Key"])
     if not offered:
         return None
-    return any(hmac.compare_digest(o.encode(), token.encode()) for o in offered)
+    # Header bytes that are not UTF-8 arrive as lone surrogates, which plain
+    # encode() refuses; surrogatepass encodes any string, equal ones alike.
+    expected = token.encode("utf-8", "surrogatepass")
+    return any(hmac.compare_digest(o.encode("utf-8", "surrogatepass"), expected) for o in offered)
 
 
 @web.middleware
@@ -164,6 +177,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             ErrorCode.UNKNOWN_ACCOUNT,
             f"Could not route to /accounts/{account}, perhaps your object identifier is invalid?",
         )
+    _check_url_text(request)
     return await handler(request)
 
 

@@ -135,9 +135,13 @@ def parse(key: str, content_type: str, content: bytes) -> ParsedDocument:
     if kind == "json":
         try:
             value = json.loads(text)
+            lines = _json_lines(value, "")
+        except RecursionError:
+            raise DocumentError("parse_error", "invalid JSON: nested too deeply") from None
         except ValueError as exc:
             raise DocumentError("parse_error", f"invalid JSON: {exc}") from None
-        return ParsedDocument(kind, "\n".join(_json_lines(value, "")).encode(), {})
+        # A "\ud800" escape decodes to a lone surrogate, which UTF-8 cannot hold.
+        return ParsedDocument(kind, "\n".join(lines).encode("utf-8", "replace"), {})
     return ParsedDocument(kind, content, {})
 
 

@@ -7,13 +7,91 @@ field, so handlers read like a schema and unknown keys are simply ignored
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar, cast
 
-from .errors import invalid
+from .errors import ApiError, ErrorCode, invalid
 
 T = TypeVar("T")
+
+#: SQLite's INTEGER range: a larger number could be stored nowhere.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: Far deeper than any request of the API; bounds the work of one body.
+MAX_JSON_DEPTH = 64
+
+
+def text_problem(value: str) -> str | None:
+    """Why a string cannot be stored or echoed (NUL, lone surrogate), or ``None``."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
+def check_text(value: str, field: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise invalid(field, problem)
+    return value
+
+
+def decode_utf8(raw: bytes, what: str) -> str:
+    """Strict UTF-8 (a leading BOM is dropped); ``what`` names the input in the 400."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(400, ErrorCode.MALFORMED_BODY, f"{what} is not valid UTF-8") from None
+
+
+def load_json(text: str, field: str) -> Any:
+    """Parse JSON text and refuse what could not be stored and sent back.
+
+    Refused: non-finite numbers (``NaN``, ``Infinity``, ``1e999``), integers
+    outside 64 bits, NUL characters and lone surrogates (in keys too), and
+    nesting deeper than ``MAX_JSON_DEPTH``. ``field`` prefixes the names in
+    errors; an empty one means the request body, which is malformed (10002)
+    rather than invalid (10001) when it is not JSON at all.
+    """
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nesting beyond the parser's stack
+        if field:
+            raise invalid(field, "must be valid JSON") from None
+        raise ApiError(400, ErrorCode.MALFORMED_BODY, "request body is not valid JSON") from None
+    _check_json_tree(value, field)
+    return value
+
+
+def _check_json_tree(root: object, field: str) -> None:
+    # Iterative, so a deep document cannot exhaust the stack here.
+    pending: list[tuple[object, str, int]] = [(root, field, 0)]
+    while pending:
+        value, where, depth = pending.pop()
+        if isinstance(value, str):
+            check_text(value, where)
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            _check_int64(value, where)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise invalid(where, "must be a finite number (no NaN, Infinity or overflow)")
+        elif depth >= MAX_JSON_DEPTH:
+            raise invalid(where, f"is nested deeper than {MAX_JSON_DEPTH} levels")
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                child_where = f"{where}.{key}" if where else key
+                check_text(key, child_where)
+                pending.append((child, child_where, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(value))
 
 
 def as_str(
@@ -49,7 +127,7 @@ def as_int(value: object, field: str, *, lo: int | None = None, hi: int | None =
         raise invalid(field, "must be an integer")
     number = int(value)
     _check_range(number, field, lo, hi)
-    return number
+    return _check_int64(number, field)
 
 
 def as_number(
@@ -57,9 +135,12 @@ def as_number(
 ) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise invalid(field, "must be a number")
-    number = float(value)
-    if number != number:  # NaN cannot be compared with bounds
-        raise invalid(field, "must be a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        raise invalid(field, "must be a finite number") from None
+    if not math.isfinite(number):  # NaN cannot be compared with bounds; inf is no amount
+        raise invalid(field, "must be a finite number")
     _check_range(number, field, lo, hi)
     return number
 
@@ -105,6 +186,12 @@ def query_int(
     except ValueError:
         raise invalid(name, "must be an integer") from None
     _check_range(number, name, lo, hi)
+    return _check_int64(number, name)
+
+
+def _check_int64(number: int, field: str) -> int:
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise invalid(field, "is out of range (64-bit integers only)")
     return number
 
 

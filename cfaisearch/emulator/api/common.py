@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -12,7 +11,7 @@ from .. import instance_config
 from ..errors import ApiError, ErrorCode, not_found
 from ..state import STATE, EmulatorState
 from ..store import DEFAULT_NAMESPACE, Database, InstanceRow, NamespaceRow
-from ..validation import query_int
+from ..validation import decode_utf8, load_json, query_int
 
 T = TypeVar("T")
 
@@ -32,10 +31,7 @@ async def read_json(request: web.Request, *, allow_empty: bool = False) -> dict[
         if allow_empty:
             return {}
         raise ApiError(400, ErrorCode.MALFORMED_BODY, "request body must be a JSON object")
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise ApiError(400, ErrorCode.MALFORMED_BODY, "request body is not valid JSON") from None
+    value = load_json(decode_utf8(raw, "request body"), "")
     if not isinstance(value, dict):
         raise ApiError(400, ErrorCode.MALFORMED_BODY, "request body must be a JSON object")
     return value

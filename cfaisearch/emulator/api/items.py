@@ -7,12 +7,14 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import json
 import time
+import warnings
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.multipart import BadContentDispositionHeader, BadContentDispositionParam
 
 from .. import views
 from ..errors import ApiError, ErrorCode, invalid, not_found
@@ -22,7 +24,18 @@ from ..metadata import build, filterable, schema_of
 from ..parsing import guess_content_type
 from ..sources import bucket_path
 from ..store import Database, InstanceRow, ItemRow, NewItem
-from ..validation import boolean, clean, enum, query_enum, query_int, query_str, string
+from ..validation import (
+    INT64_MAX,
+    boolean,
+    check_text,
+    clean,
+    enum,
+    load_json,
+    query_enum,
+    query_int,
+    query_str,
+    string,
+)
 from ..wire import now_iso, ok
 from .common import (
     load_instance,
@@ -63,6 +76,7 @@ async def _load_item(request: web.Request) -> tuple[InstanceRow, ItemRow]:
 def _check_key(key: str, field: str) -> str:
     if not key or len(key) > MAX_KEY:
         raise invalid(field, f"file name must be 1-{MAX_KEY} characters")
+    check_text(key, field)  # undecodable header bytes arrive as lone surrogates
     if (
         key.startswith("/")
         or "\\" in key
@@ -82,6 +96,36 @@ async def _read_part(part: BodyPartReader, limit: int) -> bytes:
     return bytes(data)
 
 
+_BAD_DISPOSITION = (BadContentDispositionHeader, BadContentDispositionParam)
+_BAD_DISPOSITION_MESSAGE = "invalid Content-Disposition header"
+
+
+def _malformed_multipart(problem: object) -> ApiError:
+    return ApiError(400, ErrorCode.MALFORMED_BODY, f"malformed multipart body: {problem}")
+
+
+def _disposition(part: BodyPartReader) -> tuple[str | None, str | None]:
+    """The part's ``name`` and ``filename``; a malformed Content-Disposition is a 400.
+
+    aiohttp only warns about such headers (and drops them); turned into errors
+    here, with no ``await`` inside, so no other request sees the changed filter.
+    """
+    with warnings.catch_warnings():
+        for category in _BAD_DISPOSITION:
+            warnings.simplefilter("error", category)
+        try:
+            return part.name, part.filename
+        except _BAD_DISPOSITION:
+            raise _malformed_multipart(_BAD_DISPOSITION_MESSAGE) from None
+
+
+def _field_text(raw: bytes, field: str) -> str:
+    try:
+        return check_text(raw.decode("utf-8-sig"), field)
+    except UnicodeDecodeError:
+        raise invalid(field, "must be UTF-8 text") from None
+
+
 async def _read_upload(request: web.Request) -> tuple[str, str, bytes, dict[str, Any], bool]:
     if request.content_type != "multipart/form-data":
         raise ApiError(400, ErrorCode.MALFORMED_BODY, "uploads must be multipart/form-data")
@@ -95,19 +139,24 @@ async def _read_upload(request: web.Request) -> tuple[str, str, bytes, dict[str,
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 continue  # nested multipart: not part of this API
-            if part.name == "file":
-                filename = part.filename or ""
-                content_type = part.headers.get("Content-Type", "")
+            name, part_filename = _disposition(part)
+            if name == "file":
+                filename = part_filename or ""
+                content_type = check_text(part.headers.get("Content-Type", ""), "file")
                 content = await _read_part(part, limit)
-            elif part.name in ("metadata", "wait_for_completion"):
-                fields[part.name] = (await _read_part(part, limit)).decode(
-                    "utf-8", errors="replace"
-                )
+            elif name in ("metadata", "wait_for_completion"):
+                fields[name] = _field_text(await _read_part(part, limit), name)
             else:
                 await part.release()
-    except (ValueError, AssertionError, RuntimeError) as exc:
-        # aiohttp's multipart reader signals malformed framing with these.
-        raise ApiError(400, ErrorCode.MALFORMED_BODY, f"malformed multipart body: {exc}") from None
+    except _BAD_DISPOSITION:
+        # Raised by aiohttp's reader itself (it peeks at the first part's
+        # header) where warnings are errors, e.g. under pytest.
+        raise _malformed_multipart(_BAD_DISPOSITION_MESSAGE) from None
+    except (ValueError, AssertionError, RuntimeError, HttpProcessingError) as exc:
+        # aiohttp's multipart reader signals malformed framing with these
+        # (HttpProcessingError: part headers too long or unparsable).
+        message = exc.message if isinstance(exc, HttpProcessingError) else exc
+        raise _malformed_multipart(message) from None
     if filename is None:
         raise invalid("file", "is required (a file part with a filename)")
     key = _check_key(filename, "file")
@@ -116,10 +165,7 @@ async def _read_upload(request: web.Request) -> tuple[str, str, bytes, dict[str,
         raise invalid("file", f"must be at most {max_file} bytes")
     metadata: dict[str, Any] = {}
     if fields.get("metadata", "").strip():
-        try:
-            metadata = json.loads(fields["metadata"])
-        except (ValueError, RecursionError):
-            raise invalid("metadata", "must be a JSON object encoded as a string") from None
+        metadata = load_json(fields["metadata"], "metadata")
         if not isinstance(metadata, dict):
             raise invalid("metadata", "must be a JSON object encoded as a string")
     wait_raw = fields.get("wait_for_completion", "false").strip().lower()
@@ -261,11 +307,7 @@ def _metadata_filter(request: web.Request) -> Any:
     raw = query_str(request.query, "metadata_filter", max_len=2048)
     if raw is None:
         return None
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise invalid("metadata_filter", "must be a JSON object") from None
-    return compile_filter(value, "metadata_filter")
+    return compile_filter(load_json(raw, "metadata_filter"), "metadata_filter")
 
 
 async def list_(request: web.Request) -> web.Response:
@@ -315,9 +357,12 @@ def _decode_cursor(raw: str | None) -> int:
     if raw is None:
         return 0
     try:
-        return int(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
+        after = int(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid("cursor", "is not a cursor returned by this endpoint") from None
+        after = -1
+    if not 0 <= after <= INT64_MAX:  # SQLite could not even compare with it
+        raise invalid("cursor", "is not a cursor returned by this endpoint")
+    return after
 
 
 async def logs(request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from aiohttp import web
 from .. import views
 from ..errors import ErrorCode, not_found
 from ..store import Database, JobRow
-from ..validation import clean, enum, string
+from ..validation import INT64_MAX, clean, enum, string
 from ..wire import ok
 from .common import (
     load_instance,
@@ -68,8 +68,8 @@ async def logs(request: web.Request) -> web.Response:
     st = state(request)
     page, per_page = page_params(request, min_per_page=0, max_per_page=100)
     job = await _load_job(request)
-    rows, total = await st.store.run(
-        Database.list_job_logs, job.pk, (page - 1) * per_page, per_page
-    )
+    # Far past the end either way; SQLite refuses offsets beyond 64 bits.
+    offset = min((page - 1) * per_page, INT64_MAX)
+    rows, total = await st.store.run(Database.list_job_logs, job.pk, offset, per_page)
     info = {"page": page, "per_page": per_page, "count": len(rows), "total_count": total}
     return ok([views.job_log(r) for r in rows], result_info=info)
