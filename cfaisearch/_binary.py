@@ -117,7 +117,13 @@ class AsyncBinaryResponse(ResponseFacts):
         """
         if self._consumed and self._content is None:
             raise CloudflareError("the body of this response was already read")
-        target, temporary, handle = await asyncio.to_thread(_create_beside, Path(path))
+        creating = asyncio.ensure_future(asyncio.to_thread(_create_beside, Path(path)))
+        try:
+            target, temporary, handle = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            # The thread runs on regardless: remove what it creates once it is done.
+            creating.add_done_callback(_discard_created)
+            raise
         written = 0
         try:
             async with contextlib.aclosing(self.iter_bytes()) as chunks:
@@ -158,12 +164,20 @@ def _create_beside(path: Path) -> tuple[Path, Path, BinaryIO]:
     target = path.resolve() if path.is_symlink() else path
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, "`path` is a directory", str(path))
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+    # The name is cut so that the temporary one stays within file name limits.
+    temporary = target.with_name(f".{target.name[:200]}.{secrets.token_hex(6)}.part")
     handle = temporary.open("xb")  # "x": never clobbers another file
     # Best effort: a new file has no mode to keep, and some file systems have none.
     with contextlib.suppress(OSError):
         temporary.chmod(stat.S_IMODE(target.stat().st_mode))
     return target, temporary, handle
+
+
+def _discard_created(creating: asyncio.Future[tuple[Path, Path, BinaryIO]]) -> None:
+    if not creating.cancelled() and creating.exception() is None:
+        _, temporary, handle = creating.result()
+        handle.close()
+        temporary.unlink(missing_ok=True)
 
 
 class BinaryResponse(ResponseFacts):

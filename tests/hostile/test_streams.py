@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import threading
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ import pytest
 from aioresponses import aioresponses
 
 import cfaisearch as cf
+from cfaisearch import _binary
 from cfaisearch._binary import AsyncBinaryResponse
 from cfaisearch._streaming import MAX_EVENT_SIZE, ChatCompletionChunk, SSEDecoder
 from cfaisearch.types.params import MessageParam
@@ -158,14 +160,14 @@ async def test_done_ends_the_sync_stream_while_the_server_holds_the_connection()
     """Rule 7: the same for the sync facade's stream."""
     server = RawServer(sends(SSE_HEAD, http_chunk(ANSWER)))
 
-    def read_all(base: str) -> tuple[str, float]:
+    def read_all(base: str) -> tuple[object, float]:
         with make_sync(base_url=base) as client:
             stream = client.aisearch.instances.chat_completions(
                 "docs", messages=MESSAGES, stream=True, timeout=10
             )
             started = time.monotonic()
             final = stream.get_final_completion()
-            return final.choices[0].message.content or "", time.monotonic() - started
+            return final.choices[0].message.content, time.monotonic() - started
 
     async with server as base:
         text, elapsed = await asyncio.to_thread(read_all, base)
@@ -284,6 +286,37 @@ async def test_a_cancelled_download_leaves_no_partial_file(tmp_path: Path) -> No
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+    assert os.listdir(tmp_path) == []
+
+
+async def test_a_download_cancelled_while_creating_its_file_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule 17: the temporary file is removed even if cancellation beats its creation."""
+    entered, go_on, created = threading.Event(), threading.Event(), threading.Event()
+    create = _binary._create_beside
+
+    def slow_create(path: Path) -> Any:
+        entered.set()
+        go_on.wait(10)
+        try:
+            return create(path)
+        finally:
+            created.set()
+
+    monkeypatch.setattr(_binary, "_create_beside", slow_create)
+    response = AsyncBinaryResponse(Trickle(10))  # type: ignore[arg-type]
+    task = asyncio.create_task(response.write_to_file(tmp_path / "report.pdf"))
+    await asyncio.to_thread(entered.wait, 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    go_on.set()
+    await asyncio.to_thread(created.wait, 10)
+    for _ in range(100):  # removed by a callback once the thread is done
+        if not os.listdir(tmp_path):
+            break
+        await asyncio.sleep(0.05)
     assert os.listdir(tmp_path) == []
 
 
