@@ -53,14 +53,13 @@ Script = Callable[[asyncio.StreamWriter], Awaitable[None]]
 class RawServer:
     """A loopback HTTP/1.1 server: reads one request per connection, then runs ``script``.
 
-    After the script it keeps the socket open until the client closes it, and
-    records when that happened: ``client_closed`` is set on the client's EOF.
+    After the script it keeps the socket open until the client closes it;
+    ``client_closed`` is set when the client does.
     """
 
     def __init__(self, script: Script) -> None:
         self.script = script
         self.client_closed = asyncio.Event()
-        self.requests = 0
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
@@ -90,7 +89,6 @@ class RawServer:
                 if name.strip().lower() == b"content-length":
                     length = int(value)
             await reader.readexactly(length)
-            self.requests += 1
             await self.script(writer)
             await writer.drain()
             while await reader.read(65536):
