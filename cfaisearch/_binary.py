@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import os
 import re
+import secrets
+import stat
 from collections.abc import AsyncGenerator, Iterator
 from email.message import Message
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 from ._envelope import ResponseFacts
 from ._exceptions import CloudflareError
@@ -91,31 +94,49 @@ class AsyncBinaryResponse(ResponseFacts):
             return
         self._start()
         try:
-            pending = b""
+            pending = bytearray()  # grows in place: no copy of what is already there
             while chunk := await self._response.read_chunk(chunk_size - len(pending)):
+                if not pending and len(chunk) == chunk_size:
+                    yield chunk
+                    continue
                 pending += chunk
                 if len(pending) == chunk_size:
-                    yield pending
-                    pending = b""
+                    yield bytes(pending)
+                    pending.clear()
             if pending:
-                yield pending
+                yield bytes(pending)
         finally:
             self._response.close()
 
     async def write_to_file(self, path: str | os.PathLike[str]) -> int:
-        """Stream the body into ``path`` (created or truncated); return the bytes written."""
+        """Stream the body into ``path``; return the bytes written.
+
+        The body goes to a temporary file in the same directory, which replaces
+        ``path`` only once the whole body has arrived: a download that fails
+        leaves an existing file as it was, and no partial file behind.
+        """
         if self._consumed and self._content is None:
             raise CloudflareError("the body of this response was already read")
-        target = Path(path)
-        handle = await asyncio.to_thread(target.open, "wb")
+        creating = asyncio.ensure_future(asyncio.to_thread(_create_beside, Path(path)))
+        try:
+            target, temporary, handle = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            # The thread runs on regardless: remove what it creates once it is done.
+            creating.add_done_callback(_discard_created)
+            raise
         written = 0
         try:
             async with contextlib.aclosing(self.iter_bytes()) as chunks:
                 async for chunk in chunks:
                     await asyncio.to_thread(handle.write, chunk)
                     written += len(chunk)
-        finally:
             await asyncio.to_thread(handle.close)
+            await asyncio.to_thread(os.replace, temporary, target)
+        except BaseException:
+            # Synchronous: cleanup must also run when the task is being cancelled.
+            handle.close()
+            temporary.unlink(missing_ok=True)
+            raise
         return written
 
     async def aclose(self) -> None:
@@ -132,6 +153,31 @@ class AsyncBinaryResponse(ResponseFacts):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _create_beside(path: Path) -> tuple[Path, Path, BinaryIO]:
+    """The file to replace (through symlinks), and a new temporary file beside it, open.
+
+    Created with ``open``'s usual permissions (umask applies, unlike ``tempfile``'s
+    0600), or the permissions of the file it will replace.
+    """
+    target = path.resolve() if path.is_symlink() else path
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "`path` is a directory", str(path))
+    # The name is cut so that the temporary one stays within file name limits.
+    temporary = target.with_name(f".{target.name[:200]}.{secrets.token_hex(6)}.part")
+    handle = temporary.open("xb")  # "x": never clobbers another file
+    # Best effort: a new file has no mode to keep, and some file systems have none.
+    with contextlib.suppress(OSError):
+        temporary.chmod(stat.S_IMODE(target.stat().st_mode))
+    return target, temporary, handle
+
+
+def _discard_created(creating: asyncio.Future[tuple[Path, Path, BinaryIO]]) -> None:
+    if not creating.cancelled() and creating.exception() is None:
+        _, temporary, handle = creating.result()
+        handle.close()
+        temporary.unlink(missing_ok=True)
 
 
 class BinaryResponse(ResponseFacts):
@@ -171,7 +217,7 @@ class BinaryResponse(ResponseFacts):
         return self._portal.iterate(functools.partial(self._async.iter_bytes, chunk_size))
 
     def write_to_file(self, path: str | os.PathLike[str]) -> int:
-        """Stream the body into ``path`` (created or truncated); return the bytes written."""
+        """Stream the body into ``path``, replacing it only once complete; the bytes written."""
         return self._portal.call(self._async.write_to_file, path)
 
     def close(self) -> None:

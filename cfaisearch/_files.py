@@ -14,6 +14,7 @@ import asyncio
 import io
 import mimetypes
 import os
+import stat
 import sys
 from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
@@ -174,13 +175,15 @@ def _file_part(value: object, where: str) -> FilePart:
         size: int | None = len(source)
     elif isinstance(content, os.PathLike):
         source = Path(content)
-        try:
-            size = source.stat().st_size
-        except OSError as exc:
-            raise ValueError(f"`{where}`: cannot read {str(source)!r}: {exc.strerror}") from exc
+        size = _readable_file_size(source, where)
     elif isinstance(content, io.IOBase) or hasattr(content, "read"):
         if isinstance(content, io.TextIOBase):
             raise TypeError(f"`{where}` must be opened in binary mode ('rb'), not text mode")
+        if getattr(content, "closed", False):
+            raise ValueError(f"`{where}` is a closed file")
+        readable = getattr(content, "readable", None)
+        if readable is not None and not readable():
+            raise ValueError(f"`{where}` is not open for reading (open it with 'rb')")
         source = content
         start, size = _position_and_size(content)
     else:
@@ -197,6 +200,23 @@ def _file_part(value: object, where: str) -> FilePart:
         start=start,
         size=size,
     )
+
+
+def _readable_file_size(path: Path, where: str) -> int:
+    """The size of the regular file at ``path``, once it is known to open for reading.
+
+    Checked here, before any request: a directory, a pipe or an unreadable
+    file would otherwise fail halfway through sending the upload.
+    """
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise ValueError(f"`{where}`: {str(path)!r} is {kind}")
+        with path.open("rb") as handle:  # opening a regular file never blocks
+            return os.fstat(handle.fileno()).st_size
+    except OSError as exc:
+        raise ValueError(f"`{where}`: cannot read {str(path)!r}: {exc.strerror or exc}") from exc
 
 
 def _position_and_size(handle: Any) -> tuple[int | None, int | None]:

@@ -9,8 +9,9 @@ first event reaches the caller while the model is still writing.
 
 from __future__ import annotations
 
-import collections
+import asyncio
 import contextlib
+import re
 import weakref
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from types import TracebackType
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar
 import attrs
 import orjson
 
+from ._converter import structure
 from ._envelope import ResponseFacts, status_error
 from ._exceptions import APIConnectionError, StreamError
 from .types.chat import ChatCompletion, ChatUsage, NamespaceChatCompletion
@@ -38,7 +40,10 @@ __all__ = [
     "ChunkChoice",
     "ChunkDelta",
     "RetrievedChunks",
+    "DONE_GRACE",
+    "MAX_EVENT_SIZE",
     "SSEDecoder",
+    "SSEError",
     "ServerSentEvent",
 ]
 
@@ -47,6 +52,23 @@ CompletionT = TypeVar("CompletionT", ChatCompletion, NamespaceChatCompletion)
 """What a stream assembles: an instance's or a namespace's chat completion."""
 
 _DONE: Final = "[DONE]"
+
+MAX_EVENT_SIZE: Final = 8 * 1024 * 1024
+"""The longest SSE line, and the most one event's ``data:`` lines may add up to, in bytes.
+
+Generous (the largest event, the retrieved chunks, is typically a few hundred
+KiB): it only stops a broken server from filling memory with a line or an
+event that never ends.
+"""
+DONE_GRACE: Final = 0.25
+"""Seconds a stream waits after ``[DONE]`` for the body to end, so its connection
+can be reused; a server that keeps it open past that has the connection dropped."""
+
+_AFTER_DONE_LIMIT: Final = 64 * 1024  # bytes read after [DONE] to reach the end of the body
+_BOM: Final = b"\xef\xbb\xbf"
+_CR: Final = 0x0D
+_LF: Final = 0x0A
+_LINE_END: Final = re.compile(rb"[\r\n]")
 
 
 # -- wire events ------------------------------------------------------------------
@@ -61,63 +83,110 @@ class ServerSentEvent:
     id: str | None = None
 
 
-class SSEDecoder:
-    """Incremental SSE parser (WHATWG rules); feed it bytes as they arrive."""
+class SSEError(ValueError):
+    """The stream broke a limit of :class:`SSEDecoder` (a line or an event too long)."""
 
-    def __init__(self) -> None:
+
+class SSEDecoder:
+    """Incremental SSE parser (WHATWG rules); feed it bytes as they arrive.
+
+    Lines may end in CR, LF or CRLF, even when a CRLF is split between two
+    reads. Work is linear in the bytes fed: each byte is scanned once, and each
+    event is produced as soon as its blank line is parsed. Memory is bounded: a
+    line, or the data of one event, longer than ``max_size`` bytes raises
+    :class:`SSEError` rather than being buffered.
+    """
+
+    def __init__(self, *, max_size: int = MAX_EVENT_SIZE) -> None:
+        self.max_size: Final = max_size
+        self.retry: int | None = None
+        """The last ``retry:`` value (reconnection time in ms); informational only."""
         self._buffer = bytearray()
+        self._line_start = 0  # where the line being parsed begins in the buffer
+        self._scanned = 0  # the buffer holds no line end from _line_start up to here
+        self._after_cr = False  # the last line ended in CR: an LF next completes a CRLF
+        self._started = False  # the BOM check is done
         self._event: str | None = None
         self._data: list[str] = []
+        self._data_size = 0
         self._id: str | None = None
-        self._started = False
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """The events completed by ``chunk`` (a line may span several chunks)."""
-        self._buffer += chunk
-        if not self._started and len(self._buffer) >= 3:
-            self._started = True
-            if self._buffer.startswith(b"\xef\xbb\xbf"):
-                del self._buffer[:3]
-        events: list[ServerSentEvent] = []
-        start = 0
-        buffer = self._buffer
-        while True:
-            cr = buffer.find(b"\r", start)
-            lf = buffer.find(b"\n", start)
-            if cr == -1 and lf == -1:
-                break
-            if cr != -1 and (lf == -1 or cr < lf):
-                if cr + 1 == len(buffer):
-                    break  # a lone CR at the end may be the first half of CRLF
-                end, after = cr, cr + 2 if buffer[cr + 1 : cr + 2] == b"\n" else cr + 1
-            else:
-                end, after = lf, lf + 1
-            event = self._line(buffer[start:end].decode("utf-8", "replace"))
-            if event is not None:
-                events.append(event)
-            start = after
-        del buffer[:start]
-        return events
+        return list(self.events(chunk))
 
-    def _line(self, line: str) -> ServerSentEvent | None:
-        if not line:
-            if not self._data:
-                self._event = None
-                return None
-            event = ServerSentEvent(self._event, "\n".join(self._data), self._id)
-            self._event, self._data = None, []
-            return event
-        if line.startswith(":"):
-            return None
-        field, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if field == "event":
-            self._event = value or None
-        elif field == "data":
+    def events(self, chunk: bytes) -> Iterator[ServerSentEvent]:
+        """Add ``chunk``; iterate the events it completes, each as soon as it is parsed.
+
+        An :class:`SSEError` is raised while iterating. An iterator left
+        unfinished loses nothing: the next one continues where it stopped.
+        """
+        buffer = self._buffer
+        if self._line_start:  # drop the parsed lines (cheap: a bytearray moves its start)
+            del buffer[: self._line_start]
+            self._scanned -= self._line_start
+            self._line_start = 0
+        buffer += chunk
+        return self._parse()
+
+    def _parse(self) -> Iterator[ServerSentEvent]:
+        buffer = self._buffer
+        if not self._started:
+            if len(buffer) < len(_BOM) and _BOM.startswith(buffer):
+                return  # perhaps a BOM arriving a byte at a time
+            self._started = True
+            if buffer.startswith(_BOM):
+                self._line_start = self._scanned = len(_BOM)
+        while True:
+            start = self._line_start
+            if self._after_cr:
+                if start == len(buffer):
+                    return
+                self._after_cr = False
+                if buffer[start] == _LF:
+                    start = self._line_start = self._scanned = start + 1
+            found = _LINE_END.search(buffer, self._scanned)
+            if found is None:
+                self._scanned = len(buffer)
+                if len(buffer) - start > self.max_size:
+                    raise SSEError(f"a line is longer than {self.max_size} bytes")
+                return
+            end = found.start()
+            if end - start > self.max_size:
+                raise SSEError(f"a line is longer than {self.max_size} bytes")
+            self._after_cr = buffer[end] == _CR
+            self._line_start = self._scanned = end + 1
+            if start == end:
+                if self._data:
+                    yield self._dispatch()
+                else:
+                    self._event = None
+            else:
+                self._field(buffer[start:end].decode("utf-8", "replace"), end - start)
+
+    def _dispatch(self) -> ServerSentEvent:
+        event = ServerSentEvent(self._event, "\n".join(self._data), self._id)
+        self._event, self._data, self._data_size = None, [], 0
+        return event
+
+    def _field(self, line: str, size: int) -> None:
+        field, colon, value = line.partition(":")
+        if not field and colon:
+            return  # a comment
+        if value.startswith(" "):
+            value = value[1:]
+        if field == "data":
+            self._data_size += size
+            if self._data_size > self.max_size:
+                raise SSEError(f"an event's data is longer than {self.max_size} bytes")
             self._data.append(value)
-        elif field == "id" and "\0" not in value:
-            self._id = value or None
-        return None
+        elif field == "event":
+            self._event = value or None
+        elif field == "id":
+            if "\0" not in value:
+                self._id = value or None
+        elif field == "retry" and value.isascii() and value.isdigit():
+            self.retry = int(value)
 
 
 # -- typed events -------------------------------------------------------------------
@@ -252,7 +321,7 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
         self._answer = _Answer()
         self._chunks: list[SearchChunk] | None = None
         self._done = False
-        self._pending: collections.deque[ServerSentEvent] = collections.deque()
+        self._pending: Iterator[ServerSentEvent] = iter(())
         self._owner: weakref.ref[AsyncGenerator[ChatStreamEvent, None]] | None = None
         self._token: object = None
         self._reading = False
@@ -293,14 +362,13 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
     async def _events(self, token: object) -> AsyncGenerator[ChatStreamEvent, None]:
         try:
             while not self._done:
-                if not self._pending:
+                sse = self._next_sse()
+                if sse is None:
                     await self._read_more()
                     continue
-                sse = self._pending.popleft()
                 if sse.data == _DONE:
                     self._done = True
-                    self._pending.clear()
-                    await self._drain()
+                    await self._finish()
                     return
                 event = self._decode(sse)
                 if event is not None:
@@ -322,17 +390,34 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             self._reading = False
         if not data:
             raise self._error("the stream ended before [DONE]")
-        self._pending.extend(self._decoder.feed(data))
+        self._pending = self._decoder.events(data)
 
-    async def _drain(self) -> None:
-        # Reading to the end lets the connection go back to the pool.
+    def _next_sse(self) -> ServerSentEvent | None:
+        """The next event already received, or None if more must be read."""
+        try:
+            return next(self._pending, None)
+        except SSEError as exc:
+            raise self._error(f"malformed event stream: {exc}") from exc
+
+    async def _finish(self) -> None:
+        """After ``[DONE]``: release the connection without waiting on the server.
+
+        A body that ends within :data:`DONE_GRACE` (as it should, right after
+        ``[DONE]``) lets the connection go back to the pool; one that does not,
+        or that goes on sending, has it dropped.
+        """
         self._reading = True
         try:
-            with contextlib.suppress(APIConnectionError):
-                while await self._response.read_chunk():
-                    pass
+            with contextlib.suppress(APIConnectionError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._read_to_end(), DONE_GRACE)
         finally:
             self._reading = False
+            self._response.close()
+
+    async def _read_to_end(self) -> None:
+        left = _AFTER_DONE_LIMIT
+        while left > 0 and (data := await self._response.read_chunk(left)):
+            left -= len(data)
 
     def _decode(self, sse: ServerSentEvent) -> ChatStreamEvent | None:
         try:
@@ -352,7 +437,7 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             if sse.event == "chunks":
                 return self._retrieved(data)
             if sse.event in (None, "message") and isinstance(data, Mapping):
-                chunk: ChatCompletionChunk = _structure(data, ChatCompletionChunk)
+                chunk: ChatCompletionChunk = structure(data, ChatCompletionChunk)
                 self._answer.add(data)
                 return chunk
         except ValueError as exc:  # ShapeError, or a malformed chunks event
@@ -367,12 +452,12 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             if self._completion_type is NamespaceChatCompletion
             else list[SearchChunk]
         )
-        chunks: list[SearchChunk] = _structure(raw or [], chunk_list)
+        chunks: list[SearchChunk] = structure(raw or [], chunk_list)
         self._answer.chunks, self._answer.errors = raw or [], errors
         self._chunks = chunks
         return RetrievedChunks(
             chunks=chunks,
-            errors=_structure(errors, list[InstanceError]) if errors else None,
+            errors=structure(errors, list[InstanceError]) if errors else None,
         )
 
     def _error(self, message: str, *, body: object = None) -> StreamError:
@@ -398,7 +483,7 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             async with contextlib.aclosing(self.__aiter__()) as events:
                 async for _ in events:
                     pass
-        completion: CompletionT = _structure(self._answer.completion(), self._completion_type)
+        completion: CompletionT = structure(self._answer.completion(), self._completion_type)
         return completion
 
     async def aclose(self) -> None:
@@ -513,10 +598,3 @@ async def open_chat_stream(
             body=error.body,
         )
     return AsyncChatCompletionStream(response, completion_type)
-
-
-def _structure(data: Any, model: Any) -> Any:
-    # Imported on first use, as in the client: cattrs need not load with the package.
-    from ._converter import structure
-
-    return structure(data, model)

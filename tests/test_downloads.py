@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import stat
 import tracemalloc
 from pathlib import Path
 
@@ -187,3 +189,38 @@ async def test_the_sync_facade_reads_iterates_and_writes(serve: ServeFn, tmp_pat
             assert written == target.stat().st_size == len(BLOCK) * BIG_BLOCKS
 
     await asyncio.to_thread(use_sync_client)
+
+
+async def test_write_to_file_replaces_the_file_whole_keeping_its_permissions(
+    serve: ServeFn, tmp_path: Path
+) -> None:
+    base = await start(serve)
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"an older, longer report")
+    target.chmod(0o640)
+    link = tmp_path / "latest.pdf"
+    link.symlink_to(target)
+    async with make_async(base_url=base) as client:
+        items = client.aisearch.namespaces.instances.items
+        download = await items.download("it-1", name="default", id="docs")
+        with target.open("rb") as reader:
+            assert await download.write_to_file(link) == 14
+            # Swapped in whole, never rewritten in place: a reader keeps the old file.
+            assert reader.read() == b"an older, longer report"
+    assert link.is_symlink()  # written through the link, as open() would
+    assert target.read_bytes() == b"%PDF-1.7 hello"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["latest.pdf", "report.pdf"]
+
+
+async def test_write_to_file_refuses_a_directory_before_reading(
+    serve: ServeFn, tmp_path: Path
+) -> None:
+    base = await start(serve)
+    async with make_async(base_url=base) as client:
+        items = client.aisearch.namespaces.instances.items
+        async with await items.download("it-1", name="default", id="docs") as download:
+            with pytest.raises(IsADirectoryError, match="`path` is a directory"):
+                await download.write_to_file(tmp_path)
+            assert await download.write_to_file(tmp_path / "report.pdf") == 14  # still unread
+    assert os.listdir(tmp_path) == ["report.pdf"]

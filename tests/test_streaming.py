@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,10 +14,12 @@ from aiohttp import web
 
 import cfaisearch as cf
 from cfaisearch._streaming import (
+    MAX_EVENT_SIZE,
     ChatCompletionChunk,
     RetrievedChunks,
     ServerSentEvent,
     SSEDecoder,
+    SSEError,
 )
 from cfaisearch.types import NamespaceChatCompletion, NamespaceSearchChunk, SearchChunk
 from cfaisearch.types.params import MessageParam
@@ -499,3 +502,77 @@ async def test_the_sync_facade_streams_one_event_per_hop(serve: ServeFn) -> None
             assert stream.get_final_completion().chunks[0].id == "chunk-001"
 
     await asyncio.to_thread(use_sync_client)
+
+
+def test_a_bare_cr_ends_a_line_at_once() -> None:
+    # Waiting for a possible LF would lose the last event of a CR-only stream.
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"\n") == []  # the LF completes "\r\n": still one line end
+    assert decoder.feed(b"\r") == [ServerSentEvent(None, "a")]
+    assert decoder.feed(b"\ndata: [DONE]\r\r") == [ServerSentEvent(None, "[DONE]")]
+
+
+def test_the_decoder_yields_each_event_as_soon_as_it_is_parsed() -> None:
+    decoder = SSEDecoder(max_size=32)
+    events = decoder.events(b"data: 1\n\ndata: 2\n\n" + b"x" * 33)
+    assert next(events) == ServerSentEvent(None, "1")
+    assert next(events) == ServerSentEvent(None, "2")
+    with pytest.raises(SSEError, match="a line is longer than 32 bytes"):
+        next(events)
+
+
+@pytest.mark.parametrize(
+    ("reads", "message"),
+    [
+        ([b"data: " + b"x" * 27], "a line is longer than 32 bytes"),  # still unfinished
+        ([b"data: " + b"x" * 27 + b"\n"], "a line is longer than 32 bytes"),
+        ([b"data: " + b"x" * 6 + b"\n"] * 3, "an event's data is longer than 32 bytes"),
+    ],
+)
+def test_a_line_or_an_event_over_the_limit_raises(reads: list[bytes], message: str) -> None:
+    decoder = SSEDecoder(max_size=32)
+    *within, beyond = reads
+    for read in within:
+        decoder.feed(read)
+    with pytest.raises(SSEError, match=message):
+        decoder.feed(beyond)
+
+
+def test_limits_are_generous_enough_for_a_large_chunks_event() -> None:
+    big = b"x" * (MAX_EVENT_SIZE - 6)
+    assert SSEDecoder().feed(b"data: " + big + b"\n\n") == [ServerSentEvent(None, big.decode())]
+
+
+def test_retry_takes_only_ascii_digits() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b"retry: 3000\n\n")
+    assert decoder.retry == 3000
+    decoder.feed(b"retry: 3s\nretry: \xd9\xa3\n\n")  # not digits, or not ASCII ones
+    assert decoder.retry == 3000
+
+
+async def test_an_endless_line_from_the_server_is_a_stream_error(serve: ServeFn) -> None:
+    async def endless(request: web.Request) -> web.StreamResponse:
+        response = await open_sse(request)
+        await response.write(ANSWER[0] + b"data: ")
+        with contextlib.suppress(ConnectionError):
+            for _ in range(4 * MAX_EVENT_SIZE // 65536):
+                await response.write(b"x" * 65536)
+        return response
+
+    base = await start(serve, endless)
+    async with make_async(base_url=base) as client:
+        stream = await client.aisearch.instances.chat_completions(
+            "docs", messages=MESSAGES, stream=True
+        )
+        received: list[object] = []
+
+        async def consume() -> None:
+            async for event in stream:
+                received.append(event)
+
+        with pytest.raises(cf.StreamError, match=r"malformed event stream: a line is longer"):
+            await consume()
+    assert len(received) == 1  # the chunks event came first
+    assert "closed" in repr(stream)

@@ -330,3 +330,14 @@ async def test_an_upload_that_never_reached_the_server_is_retried() -> None:
             )
     assert result.key == "a.txt"
     assert len(next(iter(mocked.requests.values()))) == 2
+
+
+def test_a_closed_or_write_only_file_is_refused_before_sending(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    with (
+        path.open("wb") as handle,
+        pytest.raises(ValueError, match=r"`file\['file'\]` is not open for reading"),
+    ):
+        upload_form({"file": ("a.txt", handle)})
+    with pytest.raises(ValueError, match=r"`file\['file'\]` is a closed file"):
+        upload_form({"file": ("a.txt", handle)})
