@@ -40,7 +40,6 @@ __all__ = [
     "ChunkChoice",
     "ChunkDelta",
     "RetrievedChunks",
-    "DONE_GRACE",
     "MAX_EVENT_SIZE",
     "SSEDecoder",
     "SSEError",
@@ -60,11 +59,6 @@ Generous (the largest event, the retrieved chunks, is typically a few hundred
 KiB): it only stops a broken server from filling memory with a line or an
 event that never ends.
 """
-DONE_GRACE: Final = 0.25
-"""Seconds a stream waits after ``[DONE]`` for the body to end, so its connection
-can be reused; a server that keeps it open past that has the connection dropped."""
-
-_AFTER_DONE_LIMIT: Final = 64 * 1024  # bytes read after [DONE] to reach the end of the body
 _BOM: Final = b"\xef\xbb\xbf"
 _CR: Final = 0x0D
 _LF: Final = 0x0A
@@ -400,24 +394,14 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             raise self._error(f"malformed event stream: {exc}") from exc
 
     async def _finish(self) -> None:
-        """After ``[DONE]``: release the connection without waiting on the server.
+        """After ``[DONE]``: release the connection at once, never waiting on the server.
 
-        A body that ends within :data:`DONE_GRACE` (as it should, right after
-        ``[DONE]``) lets the connection go back to the pool; one that does not,
-        or that goes on sending, has it dropped.
+        One turn of the loop lets bytes that already arrived (the end of the
+        body, normally in the same packet as ``[DONE]``) be parsed; a body that
+        has ended then goes back to the pool, and one still open is dropped.
         """
-        self._reading = True
-        try:
-            with contextlib.suppress(APIConnectionError, asyncio.TimeoutError):
-                await asyncio.wait_for(self._read_to_end(), DONE_GRACE)
-        finally:
-            self._reading = False
-            self._response.close()
-
-    async def _read_to_end(self) -> None:
-        left = _AFTER_DONE_LIMIT
-        while left > 0 and (data := await self._response.read_chunk(left)):
-            left -= len(data)
+        await asyncio.sleep(0)
+        self._response.close()
 
     def _decode(self, sse: ServerSentEvent) -> ChatStreamEvent | None:
         try:
