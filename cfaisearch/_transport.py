@@ -138,6 +138,8 @@ class Transport:
                     "`http_session_factory` must return an aiohttp.ClientSession, "
                     f"got {type(session).__name__}"
                 )
+            # Made for this client alone, so its retries are ours to own too.
+            session._retry_connection = False
             return session
         connector = _TrackingConnector(
             limit=self._pool_size, ssl=self._ssl, enable_cleanup_closed=False
