@@ -489,11 +489,13 @@ class AsyncCloudflare:
                 # Waiting would outlast the call's budget (or what the server may
                 # reasonably ask): fail now, with the answer that asked to wait.
                 log.debug(
-                    "Not retrying %s %s: a %.2fs wait does not fit the %ss timeout: %s",
+                    "Not retrying %s %s: a %.2fs wait passes the call's deadline "
+                    "(timeout=%s) or the %ss limit: %s",
                     method,
                     url,
                     delay,
                     timeout,
+                    self._retry.max_retry_after,
                     reason,
                 )
                 raise failure

@@ -89,9 +89,9 @@ class Transport:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession | None = None,
+        session: aiohttp.ClientSession | None,
         *,
-        origin: str = "https://api.cloudflare.com",
+        origin: str,
         session_factory: SessionFactory | None = None,
         pool_size: int = DEFAULT_POOL_SIZE,
         connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
