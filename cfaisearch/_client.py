@@ -477,7 +477,9 @@ class AsyncCloudflare:
                         method, url, response.status, response.headers, content, retries
                     )
                     return response
-                failed = response if isinstance(response, Response) else await response.buffered()
+                # The transport reads error answers whole, streamed or not.
+                assert isinstance(response, Response)
+                failed = response
                 reason = self._retry.status_reason(failed.status, retry_safe=retry_safe)
                 if reason is None or retries >= max_retries or not _replayable(payload):
                     raise status_error(failed)

@@ -181,7 +181,7 @@ class Transport:
         timeout: float | None,
         read_timeout: float | None = None,
         stream: Literal[True],
-    ) -> StreamedResponse: ...
+    ) -> Response | StreamedResponse: ...
 
     @overload
     async def send(
@@ -213,8 +213,9 @@ class Transport:
 
         ``timeout`` is the call's whole budget, only named in errors. Without
         ``stream`` the body is read too within the budget. With ``stream`` the
-        budget covers the wait for the response headers; the body is left
-        unread, and each later read may wait at most ``read_timeout`` for data.
+        budget covers the wait for the response headers; the body of a
+        successful answer is left unread, and each later read may wait at most
+        ``read_timeout`` for data. An error answer is always read whole.
         """
         session = self._get_session()
         if budget is not None and budget <= 0:
@@ -238,13 +239,21 @@ class Transport:
                         budget,
                         _stream_timeout(self.connect_timeout, read_timeout),
                     )
-                response = StreamedResponse(
-                    resp,
-                    method=method,
-                    url=url,
-                    read_timeout=read_timeout,
-                    max_size=self.max_response_size,
-                )
+                    if resp.status >= 400:
+                        # Not a stream but an error: read in the budget, like any answer.
+                        try:
+                            payload = await _read_bounded(resp, method, url, self.max_response_size)
+                        finally:
+                            resp.release()
+                        response = Response(method, url, resp.status, resp.headers, payload)
+                    else:
+                        response = StreamedResponse(
+                            resp,
+                            method=method,
+                            url=url,
+                            read_timeout=read_timeout,
+                            max_size=self.max_response_size,
+                        )
             else:
                 # aiohttp's ``total`` covers it all: pool wait, connect, headers, body.
                 resp = await self._exchange(

@@ -437,7 +437,7 @@ async def test_a_retry_after_beyond_the_budget_raises_at_once(raw: RawServers) -
     ) as client:
         with pytest.raises(cf.RateLimitError) as info:
             await get_job(client)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # it would sleep 5 s
     assert info.value.retry_after == 5.0
     assert len(seen) == 1
 
@@ -473,7 +473,7 @@ async def test_backoff_and_attempts_together_stay_within_the_timeout(raw: RawSer
     ) as client:
         with pytest.raises((cf.InternalServerError, cf.APITimeoutError)):
             await get_job(client)
-    assert time.monotonic() - started < 1.5 + 1.0
+    assert time.monotonic() - started < 1.5 + 1.5
 
 
 async def test_a_long_retry_wait_is_logged_at_info(
@@ -501,10 +501,24 @@ async def trickle_headers(reader: asyncio.StreamReader, writer: asyncio.StreamWr
         await writer.drain()
 
 
+async def trickle_error_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers 500 promptly, then sends its body one byte at a time, forever."""
+    await read_request(reader)
+    writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100000\r\n\r\n")
+    while True:
+        await asyncio.sleep(0.2)
+        writer.write(b"a")
+        await writer.drain()
+
+
+@pytest.mark.parametrize("server", ["headers", "error body"])
 @pytest.mark.parametrize("call", ["get", "download", "chat stream"])
-async def test_trickling_headers_do_not_outlast_the_timeout(raw: RawServers, call: str) -> None:
-    """Rule 4 and 7: the time to response headers is bounded by the call's timeout."""
-    port = await raw.start(trickle_headers)
+async def test_trickling_headers_do_not_outlast_the_timeout(
+    raw: RawServers, call: str, server: str
+) -> None:
+    """Rule 4 and 7: the time to response headers (or to an error's body) is bounded
+    by the call's timeout, streamed calls included."""
+    port = await raw.start(trickle_headers if server == "headers" else trickle_error_body)
     started = time.monotonic()
     async with make_async(base_url=base(port), timeout=1, max_retries=2) as client:
         items = client.aisearch.namespaces.instances.items
@@ -517,7 +531,7 @@ async def test_trickling_headers_do_not_outlast_the_timeout(raw: RawServers, cal
         }
         with pytest.raises(cf.APITimeoutError):
             await asyncio.wait_for(calls[call](), 15)
-    assert time.monotonic() - started < 1 + 1.5
+    assert time.monotonic() - started < 1 + 3
 
 
 # -- rule 5: waiting for the pool is not a connect timeout -----------------------------------
@@ -774,7 +788,7 @@ async def test_a_response_announcing_too_much_is_refused_unread(raw: RawServers)
         started = time.monotonic()
         with pytest.raises(cf.ResponseTooLargeError) as info:
             await get_job(client)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 3  # not the 5 s timeout
     assert info.value.limit == 1_000_000
     assert isinstance(info.value, cf.APIError)
 
