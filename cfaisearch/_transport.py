@@ -496,13 +496,13 @@ class StreamedResponse:
             source=self,
         )
         loop = self._loop
-        if loop.is_closed():
-            return
         if asyncio._get_running_loop() is loop:
             self._response.release()
         else:
-            # Collected in another thread (the sync facade): release on the loop.
-            loop.call_soon_threadsafe(self._response.release)
+            # Collected in another thread (the sync facade): release on the loop,
+            # unless it was closed meanwhile (and its connections with it).
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._response.release)
 
 
 class _FilePayload(aiohttp.payload.Payload):
