@@ -837,9 +837,9 @@ async def test_a_huge_error_message_is_truncated_in_str_but_kept_in_body(raw: Ra
 # -- rule 18: proxies, TLS, a caller's session -----------------------------------------------
 
 
-async def proxy_handler(
-    seen: list[str],
-) -> Handler:
+def proxy_handler(seen: list[str]) -> Handler:
+    """Records each request line (absolute-form when it came as a proxy request)."""
+
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
             line, _, _ = await read_request(reader)
@@ -856,8 +856,8 @@ async def test_http_proxy_and_no_proxy_from_the_environment_are_honoured(
     """Rule 18: HTTP_PROXY is used (absolute-form request line); NO_PROXY bypasses it."""
     through_proxy: list[str] = []
     direct: list[str] = []
-    proxy = await raw.start(await proxy_handler(through_proxy))
-    origin = await raw.start(await proxy_handler(direct))
+    proxy = await raw.start(proxy_handler(through_proxy))
+    origin = await raw.start(proxy_handler(direct))
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy}")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     monkeypatch.delenv("no_proxy", raising=False)
