@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import ssl
+import time
 from collections.abc import Mapping
 from functools import cached_property
 from types import ModuleType, TracebackType
@@ -17,6 +19,7 @@ import orjson
 from ._envelope import Response, decode_envelope, decode_json, status_error
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APIResponseValidationError,
     ConfigurationError,
     ShapeError,
@@ -26,7 +29,14 @@ from ._options import NOT_GIVEN, NotGiven, ResolvedOptions
 from ._pagination import AsyncPaginator, Page
 from ._raw import record_response
 from ._retry import RetryPolicy
-from ._transport import StreamedResponse, Transport
+from ._transport import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_POOL_SIZE,
+    SessionFactory,
+    StreamedResponse,
+    Transport,
+)
 from ._version import __version__
 from .types.shared import ResultInfo
 
@@ -37,7 +47,13 @@ if TYPE_CHECKING:
     from ._streaming import AsyncChatCompletionStream, CompletionT
     from .resources.aisearch import AsyncAISearch
 
-__all__ = ["DEFAULT_BASE_URL", "AsyncCloudflare"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "DEFAULT_POOL_SIZE",
+    "AsyncCloudflare",
+]
 
 _T = TypeVar("_T")
 log = logging.getLogger("cfaisearch")
@@ -48,12 +64,55 @@ DEFAULT_MAX_RETRIES: Final = 2
 _USER_AGENT: Final = f"cfaisearch/{__version__} (Python {platform.python_version()})"
 _AUTH_HEADERS: Final = frozenset({"authorization", "x-auth-key", "x-auth-email"})
 _SCHEMES: Final = (("api_token", "Authorization"), ("api_key", "X-Auth-Key"))
+# A retry sleep this long is worth telling the user about (INFO, not DEBUG).
+_LONG_SLEEP: Final = 1.0
+_TOKEN_CHARS: Final = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 
 def _from_env(value: str | None, variable: str) -> str | None:
     if value is not None:
         return value
     return os.environ.get(variable) or None
+
+
+def _check_header_value(value: object, parameter: str) -> None:
+    """Refuse what aiohttp would reject (or worse, send) as a header value.
+
+    The message names the parameter and the position, never the value: it
+    is usually a secret.
+    """
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{parameter} must be a string, got {type(value).__name__}")
+    if value.isascii() and value.isprintable():
+        return
+    position, char = next(
+        (i, c) for i, c in enumerate(value) if not (c.isascii() and c.isprintable())
+    )
+    if char in "\r\n":
+        what = "a line break (a trailing newline read from a file?)"
+    elif not char.isascii():
+        what = "a non-ASCII character"
+    else:
+        what = "a control character"
+    raise ConfigurationError(
+        f"{parameter} is not a valid HTTP header value: it contains {what} at position "
+        f"{position} of {len(value)}"
+    )
+
+
+def _check_header_name(name: object) -> None:
+    if not isinstance(name, str) or not name or not _TOKEN_CHARS.issuperset(name):
+        raise ConfigurationError(f"`default_headers` has an invalid header name: {name!r}")
+
+
+def _positive(value: object, name: str, *, allow_none: bool) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        expected = "a positive number of seconds" + (" or None" if allow_none else "")
+        raise ValueError(f"`{name}` must be {expected}, got {value!r}")
 
 
 _converter_module: ModuleType | None = None
@@ -85,8 +144,26 @@ class AsyncCloudflare:
 
     Keyword arguments mirror the official ``cloudflare`` package; each falls back
     to its environment variable when omitted. ``account_id`` is a default for
-    every call, so methods may leave it out. Pass ``http_session`` to share your
-    own ``aiohttp.ClientSession``; it is then yours to close.
+    every call, so methods may leave it out.
+
+    ``timeout`` is the budget of a whole call: every attempt, backoff and
+    ``Retry-After`` wait included. ``connect_timeout`` bounds one connection
+    attempt (waiting for a free one of the ``connection_pool_size`` pooled
+    connections is not connecting). The body of a streamed response (chat
+    stream, download) may then take as long as it keeps coming: each read
+    waits at most ``read_timeout`` seconds (default: ``timeout``) for data.
+    A JSON response larger than ``max_response_size`` bytes raises
+    :class:`ResponseTooLargeError`. Redirects raise :class:`RedirectError`
+    unless ``follow_redirects`` is set, and even then only those to the same
+    origin (scheme, host, port) are followed. ``verify`` is ``False`` (no TLS
+    verification) or an ``ssl.SSLContext``. ``HTTP(S)_PROXY``/``NO_PROXY``
+    are honoured.
+
+    Pass ``http_session`` to share your own ``aiohttp.ClientSession`` (it is
+    then yours to close, and its connector's settings replace
+    ``connection_pool_size`` and ``verify``), or ``http_session_factory``, a
+    function returning a new session, called once on first use on the loop
+    that runs the requests (the client closes that session).
     """
 
     def __init__(
@@ -100,14 +177,42 @@ class AsyncCloudflare:
         timeout: float | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
+        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float | None = None,
+        connection_pool_size: int = DEFAULT_POOL_SIZE,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        follow_redirects: bool = False,
+        verify: bool | ssl.SSLContext = True,
+        http_session_factory: SessionFactory | None = None,
         http_session: aiohttp.ClientSession | None = None,
     ) -> None:
-        if timeout is not None and (isinstance(timeout, bool) or timeout <= 0):
-            raise ValueError(
-                f"`timeout` must be a positive number of seconds or None, got {timeout!r}"
-            )
+        _positive(timeout, "timeout", allow_none=True)
+        _positive(connect_timeout, "connect_timeout", allow_none=True)
+        _positive(read_timeout, "read_timeout", allow_none=True)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"`max_retries` must be a non-negative integer, got {max_retries!r}")
+        for size, size_name in (
+            (connection_pool_size, "connection_pool_size"),
+            (max_response_size, "max_response_size"),
+        ):
+            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+                raise ValueError(f"`{size_name}` must be a positive integer, got {size!r}")
+        if not isinstance(follow_redirects, bool):
+            raise TypeError(f"`follow_redirects` must be a bool, got {follow_redirects!r}")
+        if not isinstance(verify, (bool, ssl.SSLContext)):
+            raise TypeError(f"`verify` must be a bool or an ssl.SSLContext, got {verify!r}")
+        if http_session_factory is not None:
+            if http_session is not None:
+                raise ConfigurationError(
+                    "pass either `http_session` or `http_session_factory`, not both"
+                )
+            if not callable(http_session_factory):
+                raise ConfigurationError(
+                    "`http_session_factory` must be a function returning an aiohttp.ClientSession"
+                )
+        for header, value in (default_headers or {}).items():
+            _check_header_name(header)
+            _check_header_value(value, f"`default_headers[{header!r}]`")
         headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
         headers.update(self._auth_headers(api_token, api_key, api_email, default_headers))
         headers.update(default_headers or {})
@@ -120,8 +225,18 @@ class AsyncCloudflare:
         resolved_url = _from_env(base_url, "CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL
         self.base_url: Final = self._clean_base_url(resolved_url)
         self.timeout: Final = timeout
+        self.read_timeout: Final = read_timeout
         self.max_retries: Final = max_retries
-        self._transport = Transport(http_session)
+        self._transport = Transport(
+            http_session,
+            origin=self.base_url,
+            session_factory=http_session_factory,
+            pool_size=connection_pool_size,
+            connect_timeout=connect_timeout,
+            verify=verify,
+            follow_redirects=follow_redirects,
+            max_response_size=max_response_size,
+        )
         self._retry = RetryPolicy()
 
     @staticmethod
@@ -133,7 +248,11 @@ class AsyncCloudflare:
     ) -> dict[str, str]:
         # Explicit keywords beat the environment, so a stray CLOUDFLARE_API_KEY
         # never overrides an api_token passed in code.
+        token_name, key_name, email_name = "`api_token`", "`api_key`", "`api_email`"
         if api_token is None and api_key is None and api_email is None:
+            token_name = "`api_token` (from CLOUDFLARE_API_TOKEN)"
+            key_name = "`api_key` (from CLOUDFLARE_API_KEY)"
+            email_name = "`api_email` (from CLOUDFLARE_EMAIL)"
             api_token = os.environ.get("CLOUDFLARE_API_TOKEN") or None
             if api_token is None:
                 api_key = os.environ.get("CLOUDFLARE_API_KEY") or None
@@ -141,6 +260,7 @@ class AsyncCloudflare:
         if api_token is not None:
             if not api_token:
                 raise ConfigurationError("`api_token` is empty")
+            _check_header_value(api_token, token_name)
             return {"Authorization": f"Bearer {api_token}"}
         if api_key or api_email:
             if not api_key:
@@ -153,6 +273,8 @@ class AsyncCloudflare:
                     "`api_key` is set but `api_email` is missing: pass api_email= "
                     "or set CLOUDFLARE_EMAIL (the legacy global key needs both)"
                 )
+            _check_header_value(api_key, key_name)
+            _check_header_value(api_email, email_name)
             return {"X-Auth-Key": api_key, "X-Auth-Email": api_email}
         if default_headers and _AUTH_HEADERS & {name.lower() for name in default_headers}:
             return {}
@@ -324,7 +446,12 @@ class AsyncCloudflare:
         max_retries = (
             self.max_retries if isinstance(options.max_retries, NotGiven) else options.max_retries
         )
+        # One budget for the whole call: attempts, backoff and Retry-After waits.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        budget = timeout
+        read_timeout = timeout if self.read_timeout is None else self.read_timeout
         retries = 0
+        failure: APIError
         while True:
             try:
                 response = await self._transport.send(
@@ -332,7 +459,9 @@ class AsyncCloudflare:
                     url,
                     headers=request_headers,
                     body=payload,
+                    budget=budget,
                     timeout=timeout,
+                    read_timeout=read_timeout,
                     stream=stream,
                 )
             except APIConnectionError as exc:
@@ -340,6 +469,7 @@ class AsyncCloudflare:
                 if reason is None or retries >= max_retries or not _replayable(payload):
                     raise
                 delay = self._retry.delay(retries)
+                failure = exc
             else:
                 if response.status < 400:
                     content = response.body if isinstance(response, Response) else None
@@ -347,13 +477,33 @@ class AsyncCloudflare:
                         method, url, response.status, response.headers, content, retries
                     )
                     return response
-                failed = response if isinstance(response, Response) else await response.buffered()
+                # The transport reads error answers whole, streamed or not.
+                assert isinstance(response, Response)
+                failed = response
                 reason = self._retry.status_reason(failed.status, retry_safe=retry_safe)
                 if reason is None or retries >= max_retries or not _replayable(payload):
                     raise status_error(failed)
                 delay = self._retry.delay(retries, failed.headers)
+                failure = status_error(failed)
+            if delay > self._retry.max_retry_after or (
+                deadline is not None and time.monotonic() + delay >= deadline
+            ):
+                # Waiting would outlast the call's budget (or what the server may
+                # reasonably ask): fail now, with the answer that asked to wait.
+                log.debug(
+                    "Not retrying %s %s: a %.2fs wait passes the call's deadline "
+                    "(timeout=%s) or the %ss limit: %s",
+                    method,
+                    url,
+                    delay,
+                    timeout,
+                    self._retry.max_retry_after,
+                    reason,
+                )
+                raise failure
             retries += 1
-            log.debug(
+            log.log(
+                logging.INFO if delay >= _LONG_SLEEP else logging.DEBUG,
                 "Retrying %s %s in %.2fs (retry %d of %d): %s",
                 method,
                 url,
@@ -363,6 +513,8 @@ class AsyncCloudflare:
                 reason,
             )
             await self._retry.sleep(delay)
+            if deadline is not None:
+                budget = deadline - time.monotonic()
 
     def structure(self, data: Any, model: Any, response: Response) -> Any:
         """Turn decoded JSON into ``model``; a mismatch is a typed API error."""

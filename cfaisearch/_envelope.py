@@ -48,7 +48,6 @@ _STATUS_ERRORS: Final[Mapping[int, type[APIStatusError]]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
-_MAX_RETRY_AFTER: Final = 60.0
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -224,7 +223,10 @@ def decode_envelope(response: Response) -> Envelope:
 
 
 def retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
-    """The delay a response asks for, in seconds, if it is sensible (0 < d <= 60)."""
+    """The delay a response asks for, in seconds (> 0), or None if it asks for none.
+
+    How long is too long to wait is the caller's call (see ``RetryPolicy``).
+    """
     raw_ms = headers.get("retry-after-ms")
     if raw_ms is not None:
         try:
@@ -247,6 +249,6 @@ def retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> f
             if when.tzinfo is None:
                 when = when.replace(tzinfo=timezone.utc)
             delay = (when - (now or datetime.now(timezone.utc))).total_seconds()
-    if delay is None or not 0 < delay <= _MAX_RETRY_AFTER:
+    if delay is None or not 0 < delay < float("inf"):
         return None
     return delay

@@ -8,9 +8,23 @@ over. No exception holds request headers, so credentials cannot leak through
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import attrs
+
+# A broken server can put megabytes into an error message; logs and tracebacks
+# get the head and the tail (which names the request), ``body`` keeps it all.
+_MAX_MESSAGE: Final = 2000
+_MESSAGE_TAIL: Final = 400
+
+
+def _bounded(message: str) -> str:
+    if len(message) <= _MAX_MESSAGE:
+        return message
+    omitted = len(message) - (_MAX_MESSAGE - _MESSAGE_TAIL) - _MESSAGE_TAIL
+    head, tail = message[: _MAX_MESSAGE - _MESSAGE_TAIL], message[-_MESSAGE_TAIL:]
+    return f"{head} [... {omitted} characters omitted ...] {tail}"
+
 
 __all__ = [
     "APIConnectionError",
@@ -28,6 +42,8 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
+    "ResponseTooLargeError",
     "StreamError",
     "UnprocessableEntityError",
     "WaitTimeoutError",
@@ -75,6 +91,7 @@ class APIError(CloudflareError):
         body: object = None,
         errors: Sequence[ErrorData] = (),
     ) -> None:
+        message = _bounded(message)
         super().__init__(message)
         self.message = message
         self.method = method
@@ -106,15 +123,24 @@ class APIConnectionError(APIError):
 class APITimeoutError(APIConnectionError):
     """The request did not complete within its timeout."""
 
+    timeout: float | None
+
     def __init__(
-        self, *, method: str, url: str, timeout: float | None, reached_server: bool
+        self,
+        *,
+        method: str,
+        url: str,
+        timeout: float | None,
+        reached_server: bool,
+        message: str | None = None,
     ) -> None:
         super().__init__(
-            f"Request timed out after {timeout}s: {method} {url}",
+            message or f"Request timed out after {timeout}s: {method} {url}",
             method=method,
             url=url,
             reached_server=reached_server,
         )
+        self.timeout = timeout
 
 
 class APIResponseValidationError(APIError):
@@ -179,7 +205,82 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """HTTP 429."""
+    """HTTP 429.
+
+    ``retry_after`` is the wait the server asked for, in seconds (from
+    ``Retry-After``, in seconds or as an HTTP date, or ``Retry-After-Ms``), or
+    None when it asked for none.
+    """
+
+    retry_after: float | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        request_id: str | None,
+        headers: Mapping[str, str],
+        body: object,
+        errors: Sequence[ErrorData] = (),
+    ) -> None:
+        super().__init__(
+            message,
+            method=method,
+            url=url,
+            status_code=status_code,
+            request_id=request_id,
+            headers=headers,
+            body=body,
+            errors=errors,
+        )
+        from ._envelope import retry_after  # _envelope imports this module
+
+        self.retry_after = retry_after(headers)
+
+
+class RedirectError(APIStatusError):
+    """A 3xx answer that was not followed; ``location`` says where it pointed.
+
+    The Cloudflare API does not redirect, so by default no redirect is
+    followed: following one could carry the credentials to another server.
+    """
+
+    location: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        request_id: str | None,
+        headers: Mapping[str, str],
+        body: object,
+    ) -> None:
+        super().__init__(
+            message,
+            method=method,
+            url=url,
+            status_code=status_code,
+            request_id=request_id,
+            headers=headers,
+            body=body,
+        )
+        self.location = headers.get("location")
+
+
+class ResponseTooLargeError(APIError):
+    """A response body exceeded the client's ``max_response_size``; it was not read."""
+
+    limit: int
+
+    def __init__(self, message: str, *, method: str, url: str, limit: int) -> None:
+        super().__init__(message, method=method, url=url)
+        self.limit = limit
 
 
 class InternalServerError(APIStatusError):

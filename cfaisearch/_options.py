@@ -55,10 +55,12 @@ class RequestOptions(TypedDict, total=False):
     """Keywords every API method accepts on top of its own parameters."""
 
     timeout: float | None
-    """Seconds for the whole exchange (connect, send, read); ``None`` waits forever.
+    """Seconds for the whole call, retries and their waits included; ``None`` waits forever.
 
-    For a streamed response (chat stream, download) it bounds each wait for
-    more data instead, so a long answer that keeps arriving is never cut off.
+    For a streamed response (chat stream, download) it bounds the wait for the
+    response headers; the body may then take as long as it keeps arriving, each
+    wait for more data bounded by the client's ``read_timeout`` (by default
+    this same ``timeout``).
     """
     max_retries: int
     """Overrides the client's ``max_retries`` for this call."""

@@ -33,6 +33,8 @@ class RetryPolicy:
     max_delay: float = 8.0
     jitter: float = 0.25
     """Fraction of the delay that may be randomly removed, so clients desynchronise."""
+    max_retry_after: float = 60.0
+    """The longest ``Retry-After`` waited for; a longer one fails the call at once."""
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     def status_reason(self, status: int, *, retry_safe: bool) -> str | None:

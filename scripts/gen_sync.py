@@ -546,15 +546,24 @@ CLIENT_TEMPLATE = '''
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncCloudflare
+from .._client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_TIMEOUT,
+    AsyncCloudflare,
+)
 from .._portal import Portal
 
 if TYPE_CHECKING:
+    from .._transport import SessionFactory
     from .aisearch import AISearch
 
 __all__ = ["Cloudflare"]
@@ -569,6 +578,12 @@ class Cloudflare:
     runs a loop), so it works from any thread, from several threads at once,
     and inside a running event loop (Jupyter). Close it with :meth:`close` or
     use it as a context manager.
+
+    An ``aiohttp.ClientSession`` belongs to the event loop it was made on, and
+    this client's loop is private, so it takes no ready-made session: pass
+    ``http_session_factory``, a function that returns a new session. It is
+    called once, on the private loop, at the first request, and the client
+    closes that session in :meth:`close`.
     """
 
     def __init__(SIGNATURE) -> None:

@@ -4,15 +4,24 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncCloudflare
+from .._client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_TIMEOUT,
+    AsyncCloudflare,
+)
 from .._portal import Portal
 
 if TYPE_CHECKING:
+    from .._transport import SessionFactory
     from .aisearch import AISearch
 
 __all__ = ["Cloudflare"]
@@ -27,6 +36,12 @@ class Cloudflare:
     runs a loop), so it works from any thread, from several threads at once,
     and inside a running event loop (Jupyter). Close it with :meth:`close` or
     use it as a context manager.
+
+    An ``aiohttp.ClientSession`` belongs to the event loop it was made on, and
+    this client's loop is private, so it takes no ready-made session: pass
+    ``http_session_factory``, a function that returns a new session. It is
+    called once, on the private loop, at the first request, and the client
+    closes that session in :meth:`close`.
     """
 
     def __init__(
@@ -40,6 +55,13 @@ class Cloudflare:
         timeout: float | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
+        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float | None = None,
+        connection_pool_size: int = DEFAULT_POOL_SIZE,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        follow_redirects: bool = False,
+        verify: bool | ssl.SSLContext = True,
+        http_session_factory: SessionFactory | None = None,
     ) -> None:
         self._async = AsyncCloudflare(
             api_token=api_token,
@@ -50,6 +72,13 @@ class Cloudflare:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            connection_pool_size=connection_pool_size,
+            max_response_size=max_response_size,
+            follow_redirects=follow_redirects,
+            verify=verify,
+            http_session_factory=http_session_factory,
         )
         # Resources, pagers, streams and downloads taken from this client hold
         # the portal, so the session closes when the last of them (or the

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
-from .._exceptions import APIConnectionError, WaitTimeoutError
+from .._envelope import retry_after
+from .._exceptions import APIConnectionError, APIStatusError, WaitTimeoutError
 from .._options import NotGiven
 from .._wire import BODY_NAMES
 from .._with_raw import WithRawResponse
@@ -245,6 +246,13 @@ async def poll(
             # The request's own timeout is capped at the deadline, so it fires
             # right there; an earlier failure is the caller's to see.
             if time.monotonic() < deadline:
+                raise
+            raise gave_up() from exc
+        except APIStatusError as exc:
+            # A request gives up at once when the server asks for a wait past
+            # its budget: that wait is past this deadline too.
+            asked = retry_after(exc.headers)
+            if asked is None or time.monotonic() + asked < deadline:
                 raise
             raise gave_up() from exc
         if done(value):
