@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import typing
 from collections.abc import Mapping
 from functools import cached_property
 from types import ModuleType, TracebackType
@@ -59,7 +60,7 @@ def _from_env(value: str | None, variable: str) -> str | None:
 _converter_module: ModuleType | None = None
 
 
-def _decode(data: Any, model: Any) -> Any:
+def _decode(data: Any, model: Any, *, tolerant: bool) -> Any:
     """Structure ``data`` as ``model`` with the shared converter.
 
     The converter (and cattrs) is imported on first use: it is the largest
@@ -71,7 +72,7 @@ def _decode(data: Any, model: Any) -> Any:
         from . import _converter
 
         _converter_module = _converter
-    return _converter_module.structure(data, model)
+    return _converter_module.structure(data, model, tolerant=tolerant)
 
 
 def _query_value(value: object) -> str:
@@ -101,6 +102,7 @@ class AsyncCloudflare:
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_session: aiohttp.ClientSession | None = None,
+        _strict_response_validation: bool = False,
     ) -> None:
         if timeout is not None and (isinstance(timeout, bool) or timeout <= 0):
             raise ValueError(
@@ -108,6 +110,11 @@ class AsyncCloudflare:
             )
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"`max_retries` must be a non-negative integer, got {max_retries!r}")
+        if not isinstance(_strict_response_validation, bool):
+            raise TypeError(
+                "`_strict_response_validation` must be a bool, "
+                f"got {type(_strict_response_validation).__name__}"
+            )
         headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
         headers.update(self._auth_headers(api_token, api_key, api_email, default_headers))
         headers.update(default_headers or {})
@@ -123,6 +130,7 @@ class AsyncCloudflare:
         self.max_retries: Final = max_retries
         self._transport = Transport(http_session)
         self._retry = RetryPolicy()
+        self._strict_response_validation: Final = _strict_response_validation
 
     @staticmethod
     def _auth_headers(
@@ -365,9 +373,27 @@ class AsyncCloudflare:
             await self._retry.sleep(delay)
 
     def structure(self, data: Any, model: Any, response: Response) -> Any:
-        """Turn decoded JSON into ``model``; a mismatch is a typed API error."""
+        """Turn decoded JSON into ``model``; what cannot be decoded is a typed API error.
+
+        A strict client raises for any mismatch. A tolerant one (the default,
+        see :mod:`cfaisearch._converter`) raises only for a result of the wrong
+        kind altogether, and reads a missing list as empty. A missing object
+        result is an error in both modes.
+        """
+        tolerant = not self._strict_response_validation
+        if data is None and model is not Any:
+            if tolerant and typing.get_origin(model) is list:
+                return []
+            raise APIResponseValidationError(
+                f"No `result` in the response to {response.method} {response.url} "
+                f"(HTTP {response.status})",
+                method=response.method,
+                url=response.url,
+                status_code=response.status,
+                body=data,
+            )
         try:
-            return _decode(data, model)
+            return _decode(data, model, tolerant=tolerant)
         except ShapeError as exc:
             detail = str(exc)
             raise APIResponseValidationError(
@@ -416,7 +442,7 @@ class AsyncCloudflare:
         """GET one page of a list endpoint."""
         response = await self.request("GET", path, query=query, options=options)
         envelope = decode_envelope(response)
-        items = self.structure(envelope.result or [], list[model], response)  # type: ignore[valid-type]
+        items = self.structure(envelope.result, list[model], response)  # type: ignore[valid-type]
         info = self.structure(envelope.result_info or {}, ResultInfo, response)
         return Page(result=items, result_info=info)
 
@@ -432,7 +458,11 @@ class AsyncCloudflare:
         together with the members of ``result_info`` (cursor, offset, totals)."""
         response = await self.request("GET", path, query=query, options=options)
         envelope = decode_envelope(response)
-        data = {**(envelope.result_info or {}), "result": envelope.result or []}
+        entries = envelope.result
+        if entries is None:
+            # Strict: an error naming the operation; tolerant: no entries.
+            entries = self.structure(None, list[Any], response)
+        data = {**(envelope.result_info or {}), "result": entries}
         result: _T = self.structure(data, model, response)
         return result
 

@@ -28,6 +28,7 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from ._wire import wire_bool
 
 __all__ = [
     "Envelope",
@@ -213,7 +214,8 @@ def decode_envelope(response: Response) -> Envelope:
             status_code=response.status,
             body=payload,
         )
-    if payload.get("success") is False:
+    # Some proxies re-encode booleans as strings; "false" must still mean failure.
+    if wire_bool(payload.get("success")) is False:
         raise status_error(response)
     info = payload.get("result_info")
     return Envelope(

@@ -41,6 +41,7 @@ class Cloudflare:
         timeout: float | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
+        _strict_response_validation: bool = False,
     ) -> None:
         self._portal = Portal()
         self._async = AsyncCloudflare(
@@ -52,6 +53,7 @@ class Cloudflare:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            _strict_response_validation=_strict_response_validation,
         )
         # Closing at garbage collection or interpreter exit, if the user did not.
         self._finalizer = weakref.finalize(self, self._portal.close, self._async.aclose)
