@@ -528,7 +528,9 @@ class AsyncCloudflare:
             return await self.get_page(model, path, query=params, options=options)
 
         start = query.get("page")
-        return AsyncPaginator(fetch, first_page=start if isinstance(start, int) else None)
+        return AsyncPaginator(
+            fetch, url=self.base_url + path, first_page=start if isinstance(start, int) else None
+        )
 
 
 def _replayable(payload: bytes | MultipartForm | None) -> bool:
