@@ -176,7 +176,8 @@ def status_error(response: Response) -> APIStatusError:
     if cls is None:
         cls = InternalServerError if response.status >= 500 else APIStatusError
     return cls(
-        f"{detail} ({where})",
+        # One line whatever the server sent, so a log entry cannot be forged or split.
+        " ".join(f"{detail} ({where})".split()),
         method=response.method,
         url=response.url,
         status_code=response.status,
