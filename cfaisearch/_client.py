@@ -7,6 +7,7 @@ import os
 import platform
 import ssl
 import time
+import typing
 from collections.abc import Mapping
 from functools import cached_property
 from types import ModuleType, TracebackType
@@ -118,7 +119,7 @@ def _positive(value: object, name: str, *, allow_none: bool) -> None:
 _converter_module: ModuleType | None = None
 
 
-def _decode(data: Any, model: Any) -> Any:
+def _decode(data: Any, model: Any, *, tolerant: bool) -> Any:
     """Structure ``data`` as ``model`` with the shared converter.
 
     The converter (and cattrs) is imported on first use: it is the largest
@@ -130,7 +131,7 @@ def _decode(data: Any, model: Any) -> Any:
         from . import _converter
 
         _converter_module = _converter
-    return _converter_module.structure(data, model)
+    return _converter_module.structure(data, model, tolerant=tolerant)
 
 
 def _query_value(value: object) -> str:
@@ -185,6 +186,7 @@ class AsyncCloudflare:
         verify: bool | ssl.SSLContext = True,
         http_session_factory: SessionFactory | None = None,
         http_session: aiohttp.ClientSession | None = None,
+        _strict_response_validation: bool = False,
     ) -> None:
         _positive(timeout, "timeout", allow_none=True)
         _positive(connect_timeout, "connect_timeout", allow_none=True)
@@ -213,6 +215,11 @@ class AsyncCloudflare:
         for header, value in (default_headers or {}).items():
             _check_header_name(header)
             _check_header_value(value, f"`default_headers[{header!r}]`")
+        if not isinstance(_strict_response_validation, bool):
+            raise TypeError(
+                "`_strict_response_validation` must be a bool, "
+                f"got {type(_strict_response_validation).__name__}"
+            )
         headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
         headers.update(self._auth_headers(api_token, api_key, api_email, default_headers))
         headers.update(default_headers or {})
@@ -238,6 +245,7 @@ class AsyncCloudflare:
             max_response_size=max_response_size,
         )
         self._retry = RetryPolicy()
+        self._strict_response_validation: Final = _strict_response_validation
 
     @staticmethod
     def _auth_headers(
@@ -517,9 +525,27 @@ class AsyncCloudflare:
                 budget = deadline - time.monotonic()
 
     def structure(self, data: Any, model: Any, response: Response) -> Any:
-        """Turn decoded JSON into ``model``; a mismatch is a typed API error."""
+        """Turn decoded JSON into ``model``; what cannot be decoded is a typed API error.
+
+        A strict client raises for any mismatch. A tolerant one (the default,
+        see :mod:`cfaisearch._converter`) raises only for a result of the wrong
+        kind altogether, and reads a missing list as empty. A missing object
+        result is an error in both modes.
+        """
+        tolerant = not self._strict_response_validation
+        if data is None and model is not Any:
+            if tolerant and typing.get_origin(model) is list:
+                return []
+            raise APIResponseValidationError(
+                f"No `result` in the response to {response.method} {response.url} "
+                f"(HTTP {response.status})",
+                method=response.method,
+                url=response.url,
+                status_code=response.status,
+                body=data,
+            )
         try:
-            return _decode(data, model)
+            return _decode(data, model, tolerant=tolerant)
         except ShapeError as exc:
             detail = str(exc)
             raise APIResponseValidationError(
@@ -568,7 +594,7 @@ class AsyncCloudflare:
         """GET one page of a list endpoint."""
         response = await self.request("GET", path, query=query, options=options)
         envelope = decode_envelope(response)
-        items = self.structure(envelope.result or [], list[model], response)  # type: ignore[valid-type]
+        items = self.structure(envelope.result, list[model], response)  # type: ignore[valid-type]
         info = self.structure(envelope.result_info or {}, ResultInfo, response)
         return Page(result=items, result_info=info)
 
@@ -584,7 +610,11 @@ class AsyncCloudflare:
         together with the members of ``result_info`` (cursor, offset, totals)."""
         response = await self.request("GET", path, query=query, options=options)
         envelope = decode_envelope(response)
-        data = {**(envelope.result_info or {}), "result": envelope.result or []}
+        entries = envelope.result
+        if entries is None:
+            # Strict: an error naming the operation; tolerant: no entries.
+            entries = self.structure(None, list[Any], response)
+        data = {**(envelope.result_info or {}), "result": entries}
         result: _T = self.structure(data, model, response)
         return result
 
@@ -650,7 +680,9 @@ class AsyncCloudflare:
             return await self.get_page(model, path, query=params, options=options)
 
         start = query.get("page")
-        return AsyncPaginator(fetch, first_page=start if isinstance(start, int) else None)
+        return AsyncPaginator(
+            fetch, url=self.base_url + path, first_page=start if isinstance(start, int) else None
+        )
 
 
 def _replayable(payload: bytes | MultipartForm | None) -> bool:

@@ -1,17 +1,30 @@
 """The one cattrs converter that turns decoded JSON into attrs models.
 
-Production decoding is lenient (unknown keys ignored, unknown enum values kept
-as their raw value) so a new API field never breaks a deployed client. The
-strict variant rejects both, and tests use it so fixtures catch schema drift.
+Decoding has two modes, chosen per client (``_strict_response_validation``):
+
+- strict: a missing required field or a value of the wrong type raises
+  :class:`ShapeError` (the client turns it into ``APIResponseValidationError``);
+- tolerant (the default, as in the official SDK): the same response decodes
+  anyway. A missing field reads as None, a value of the wrong type is kept as
+  received, and each (model, field) drift is logged once at WARNING.
+
+Both modes ignore unknown keys and keep unknown enum values as their raw value,
+so a new API field never breaks a deployed client. Both run the same generated
+cattrs functions first; the field-by-field tolerant walk runs only for a
+response they reject, so a well-formed response costs the same in either mode.
+
+``make_converter(strict=True)`` is stricter still (unknown keys and enum values
+are refused): tests use it so fixtures catch schema drift.
 """
 
 from __future__ import annotations
 
+import logging
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import attrs
 import cattrs
@@ -19,9 +32,11 @@ from cattrs.gen import make_dict_structure_fn, override
 from cattrs.strategies import configure_union_passthrough
 
 from ._exceptions import ShapeError
-from ._wire import MODEL_NAMES
+from ._wire import MODEL_NAMES, wire_bool
 
 __all__ = ["converter", "make_converter", "parse_datetime", "structure"]
+
+log = logging.getLogger("cfaisearch")
 
 
 def parse_datetime(value: object) -> datetime:
@@ -29,11 +44,43 @@ def parse_datetime(value: object) -> datetime:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
-        raise TypeError(f"expected a datetime string, got {type(value).__name__}")
+        raise TypeError(f"expected a datetime string, got {_json_type(value)}")
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     parsed = datetime.fromisoformat(text)
     # A zone-less stamp from the API is UTC; an aware datetime compares safely.
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of ``value``'s type, for messages (never the value: it may be large)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def _type_name(tp: Any) -> str:
+    """``list[Job]``, ``float | None``: how a type reads in the source."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(arg) for arg in args)
+    if origin is typing.Literal:
+        return " | ".join(repr(arg) for arg in args)
+    if origin is not None:
+        return f"{_type_name(origin)}[{', '.join(_type_name(arg) for arg in args)}]"
+    if tp is type(None):
+        return "None"
+    return getattr(tp, "__name__", str(tp))
 
 
 def _is_literal(tp: Any) -> bool:
@@ -45,16 +92,13 @@ def _literal_hook_factory(strict: bool) -> Callable[[Any], Callable[[Any, Any], 
         allowed = frozenset(typing.get_args(tp))
 
         def structure(value: Any, _: Any) -> Any:
-            if value in allowed or (not strict and isinstance(value, (str, int))):
+            if (type(value) is str or type(value) is int) and (not strict or value in allowed):
                 return value
-            raise ValueError(f"{value!r} is not one of {sorted(allowed, key=repr)!r}")
+            raise ValueError(f"expected one of {sorted(allowed, key=repr)!r}, got {value!r:.80}")
 
         return structure
 
     return factory
-
-
-_SCALARS: Final = (str, int, float, bool)
 
 
 def _optional_inner(tp: Any) -> Any:
@@ -65,26 +109,70 @@ def _optional_inner(tp: Any) -> Any:
     return args[0] if len(args) == 1 and len(typing.get_args(tp)) == 2 else None
 
 
-def _scalar_hook(kind: type) -> Callable[[Any, Any], Any]:
-    # JSON already delivers the right Python type almost always; convert only if not.
-    def structure(value: Any, _: Any) -> Any:
-        return value if type(value) is kind else kind(value)
+# JSON already delivers the right type almost always; each hook returns it as
+# it is then, converts only what plainly means the same value, and rejects the
+# rest (a bool is not a number, an object is not a string).
 
-    return structure
+
+def _structure_str(value: Any, _: Any) -> str:
+    if type(value) is str:
+        return value
+    if type(value) is int or type(value) is float:
+        return str(value)
+    raise TypeError(f"expected a string, got {_json_type(value)}")
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is str:
+        return int(value)
+    raise TypeError(f"expected an integer, got {_json_type(value)}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if type(value) is float:
+        return value
+    if type(value) is int or type(value) is str:
+        return float(value)
+    raise TypeError(f"expected a number, got {_json_type(value)}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    parsed = wire_bool(value)
+    if parsed is None:
+        raise TypeError(f"expected a boolean, got {_json_type(value)}")
+    return parsed
+
+
+_SCALAR_HOOKS: Final[Mapping[type, Callable[[Any, Any], Any]]] = {
+    str: _structure_str,
+    int: _structure_int,
+    float: _structure_float,
+    bool: _structure_bool,
+}
 
 
 def make_converter(*, strict: bool = False) -> cattrs.Converter:
     """Build a converter; ``strict`` rejects unknown keys and enum values."""
     conv = cattrs.Converter(forbid_extra_keys=strict)
     conv.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
-    for kind in _SCALARS:
-        conv.register_structure_hook(kind, _scalar_hook(kind))
+    for kind, hook in _SCALAR_HOOKS.items():
+        conv.register_structure_hook(kind, hook)
     conv.register_structure_hook_factory(_is_literal, _literal_hook_factory(strict))
 
     def optional_hook_factory(tp: Any) -> Callable[[Any, Any], Any]:
         # Resolve the inner hook once, instead of dispatching on every value.
         inner = _optional_inner(tp)
         hook = conv.get_structure_hook(inner)
+        if inner in _SCALAR_HOOKS:
+            # Most fields are optional scalars: answer the usual value in one call.
+            def structure_scalar(value: Any, _: Any) -> Any:
+                return value if value is None or type(value) is inner else hook(value, inner)
+
+            return structure_scalar
 
         def structure(value: Any, _: Any) -> Any:
             return None if value is None else hook(value, inner)
@@ -116,12 +204,136 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
 
 converter = make_converter()
 
+# -- tolerant decoding -------------------------------------------------------------
 
-def structure(data: Any, model: Any) -> Any:
-    """``converter.structure``, with every decoding failure as one :class:`ShapeError`."""
+_reported: set[tuple[str, str]] = set()
+"""(model, field) pairs whose drift was logged: each is logged once per process."""
+
+
+def _report(owner: str, field: str, problem: str) -> None:
+    key = (owner, field)
+    if key in _reported:
+        return
+    _reported.add(key)
+    subject = f"{owner}.{field}" if field else f"an element of {owner}"
+    log.warning(
+        "Response does not fit the model: %s %s (decoded anyway; logged once per field; "
+        "_strict_response_validation=True would raise)",
+        subject,
+        problem,
+    )
+
+
+class _Field(NamedTuple):
+    name: str
+    alias: str
+    wire: str
+    type: Any
+    required: bool
+
+
+def _container_kind(tp: Any) -> type | None:
+    """``Mapping`` or ``list`` when ``tp`` is decoded from a JSON object or array."""
+    origin = typing.get_origin(tp)
+    if origin is None:
+        return Mapping if isinstance(tp, type) and attrs.has(tp) else None
+    if origin in (list, typing.get_origin(typing.Sequence)):
+        return list
+    if origin in (dict, typing.get_origin(typing.Mapping)):
+        return Mapping
+    return None
+
+
+class _Tolerant:
+    """Field-by-field decoding of a response the generated functions rejected.
+
+    Every subtree is first tried with the fast converter; only what still fails
+    is taken apart, down to the values that do not fit, which are kept as received.
+    """
+
+    def __init__(self, conv: cattrs.Converter) -> None:
+        self._conv = conv
+        self._fields: dict[type, tuple[_Field, ...]] = {}
+
+    def top(self, data: Any, model: Any) -> Any:
+        """``data`` as ``model``; only a result of the wrong kind altogether raises."""
+        kind = _container_kind(model)
+        if kind is None or not isinstance(data, kind):
+            raise ShapeError(f"expected {_type_name(model)}, got {_json_type(data)}")
+        return self._salvage(data, model, _type_name(model), "")
+
+    def _value(self, value: Any, tp: Any, owner: str, field: str) -> Any:
+        try:
+            return self._conv.structure(value, tp)
+        except Exception:  # anything a foreign document makes a hook raise
+            return self._salvage(value, tp, owner, field)
+
+    def _salvage(self, value: Any, tp: Any, owner: str, field: str) -> Any:
+        origin = typing.get_origin(tp)
+        if origin in (typing.Union, types.UnionType):
+            for member in typing.get_args(tp):
+                kind = _container_kind(member)
+                if kind is not None and isinstance(value, kind):
+                    return self._salvage(value, member, owner, field)
+        else:
+            kind = _container_kind(tp)
+            if kind is Mapping and isinstance(value, Mapping):
+                if origin is None:
+                    return self._model(value, tp)
+                item_type = typing.get_args(tp)[1]
+                return {key: self._value(v, item_type, owner, field) for key, v in value.items()}
+            if kind is list and isinstance(value, list):
+                (item_type,) = typing.get_args(tp)
+                return [self._value(v, item_type, owner, field) for v in value]
+        expected = _type_name(tp)
+        _report(owner, field, f"holds {_json_type(value)} where {expected} was expected; kept")
+        return value
+
+    def _model(self, data: Mapping[str, Any], cls: type[Any]) -> Any:
+        owner = cls.__name__
+        values: dict[str, Any] = {}
+        for field in self._plan(cls):
+            if field.wire in data:
+                values[field.alias] = self._value(data[field.wire], field.type, owner, field.name)
+            elif field.required:
+                _report(owner, field.name, "is missing; it reads as None")
+                values[field.alias] = None
+        return cls(**values)
+
+    def _plan(self, cls: type[Any]) -> tuple[_Field, ...]:
+        plan = self._fields.get(cls)
+        if plan is None:
+            renames = MODEL_NAMES.get(cls.__name__, {})
+            plan = tuple(
+                _Field(
+                    name=a.name,
+                    alias=a.alias,
+                    wire=renames.get(a.name, a.name),
+                    type=a.type,
+                    required=a.default is attrs.NOTHING,
+                )
+                for a in attrs.fields(attrs.resolve_types(cls))
+            )
+            self._fields[cls] = plan
+        return plan
+
+
+_tolerant = _Tolerant(converter)
+
+
+def structure(data: Any, model: Any, *, tolerant: bool = False) -> Any:
+    """``data`` decoded as ``model``.
+
+    Strict (the default here) raises one :class:`ShapeError` for any mismatch;
+    ``tolerant`` raises only when ``data`` is not even the right kind of JSON
+    value (an array for a list, an object for a model).
+    """
     try:
         return converter.structure(data, model)
     except cattrs.BaseValidationError as exc:
-        raise ShapeError("; ".join(cattrs.transform_error(exc))) from exc
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ShapeError(str(exc)) from exc
+        if not tolerant:
+            raise ShapeError("; ".join(cattrs.transform_error(exc))) from exc
+    except Exception as exc:  # a hook's error on a foreign document
+        if not tolerant:
+            raise ShapeError(str(exc) or type(exc).__name__) from exc
+    return _tolerant.top(data, model)

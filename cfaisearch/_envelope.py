@@ -28,6 +28,7 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from ._wire import wire_bool
 
 __all__ = [
     "Envelope",
@@ -174,7 +175,8 @@ def status_error(response: Response) -> APIStatusError:
     if cls is None:
         cls = InternalServerError if response.status >= 500 else APIStatusError
     return cls(
-        f"{detail} ({where})",
+        # One line whatever the server sent, so a log entry cannot be forged or split.
+        " ".join(f"{detail} ({where})".split()),
         method=response.method,
         url=response.url,
         status_code=response.status,
@@ -212,7 +214,8 @@ def decode_envelope(response: Response) -> Envelope:
             status_code=response.status,
             body=payload,
         )
-    if payload.get("success") is False:
+    # Some proxies re-encode booleans as strings; "false" must still mean failure.
+    if wire_bool(payload.get("success")) is False:
         raise status_error(response)
     info = payload.get("result_info")
     return Envelope(

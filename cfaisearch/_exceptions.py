@@ -40,6 +40,7 @@ __all__ = [
     "ErrorData",
     "InternalServerError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "RedirectError",
@@ -285,6 +286,14 @@ class ResponseTooLargeError(APIError):
 
 class InternalServerError(APIStatusError):
     """HTTP 500 and above."""
+
+
+class PaginationError(APIError):
+    """A list's pages do not advance (the server ignores ``page``), so the walk stopped.
+
+    Raised instead of fetching the same page forever; the items yielded before
+    it were real. ``url`` is the list's URL.
+    """
 
 
 class ShapeError(ValueError):

@@ -3,17 +3,20 @@
 ``await paginator`` gives the first page; ``async for item in paginator``
 walks every item, fetching each page only when the previous one is used up,
 and stops as soon as the API's counts show there is nothing more: it never
-asks for a page it can tell is empty. The sync facade wraps the same object in
+asks for a page it can tell is empty. A server that ignores ``page`` (and so
+answers the same page again) ends the walk with :class:`PaginationError`
+instead of looping. The sync facade wraps the same object in
 :class:`SyncPager`, fetching one page per call on the client's private loop.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 import attrs
 
+from ._exceptions import PaginationError
 from .types.shared import ResultInfo
 
 if TYPE_CHECKING:
@@ -24,6 +27,11 @@ __all__ = ["AsyncPaginator", "Page", "SyncPager"]
 _T = TypeVar("_T")
 
 
+def _count(value: object) -> int | None:
+    """A count from ``result_info``, or None if absent or not a count (tolerant decoding)."""
+    return value if type(value) is int and value >= 0 else None
+
+
 @attrs.frozen(kw_only=True)
 class Page(Generic[_T]):
     """One page of a list: its items and the API's ``result_info``."""
@@ -32,6 +40,8 @@ class Page(Generic[_T]):
     result_info: ResultInfo
     number: int = 1
     """The page number this page was fetched as (1-based)."""
+    _items_before: int | None = attrs.field(default=None, repr=False, eq=False)
+    """How many items the walk saw before this page; None for the first page."""
 
     def __iter__(self) -> Iterator[_T]:
         return iter(self.result)
@@ -39,15 +49,26 @@ class Page(Generic[_T]):
     def __len__(self) -> int:
         return len(self.result)
 
+    def _items_through(self) -> int:
+        """How many items the list holds up to the end of this page."""
+        before = self._items_before
+        if before is None:
+            per_page = _count(self.result_info.per_page) or len(self.result)
+            before = (self.number - 1) * per_page
+        return before + len(self.result)
+
     def has_next_page(self) -> bool:
         """Whether a following page can hold items, judging by this page's counts."""
         if not self.result:
             return False
         info = self.result_info
-        per_page = info.per_page
-        if info.total_count is not None:
-            before = (self.number - 1) * (per_page or len(self.result))
-            return before + len(self.result) < info.total_count
+        total_pages = _count(info.total_pages)
+        if total_pages is not None and self.number >= total_pages:
+            return False
+        total_count = _count(info.total_count)
+        if total_count is not None:
+            return self._items_through() < total_count
+        per_page = _count(info.per_page)
         if per_page:
             return len(self.result) >= per_page
         return True
@@ -57,9 +78,14 @@ class AsyncPaginator(Generic[_T]):
     """Awaitable for the first page, async-iterable over every item."""
 
     def __init__(
-        self, fetch: Callable[[int | None], Awaitable[Page[_T]]], *, first_page: int | None = None
+        self,
+        fetch: Callable[[int | None], Awaitable[Page[_T]]],
+        *,
+        url: str,
+        first_page: int | None = None,
     ) -> None:
         self._fetch = fetch
+        self._url = url
         self._first_number = first_page
         self._first: Page[_T] | None = None
 
@@ -75,7 +101,21 @@ class AsyncPaginator(Generic[_T]):
         if not page.has_next_page():
             return None
         number = page.number + 1
-        return attrs.evolve(await self._fetch(number), number=number)
+        fetched = await self._fetch(number)
+        echoed = _count(fetched.result_info.page)
+        if echoed is not None and echoed != number:
+            self._stuck(number, f"answered page {echoed} instead")
+        if fetched.result and fetched.result == page.result:
+            self._stuck(number, f"answered the same items as page {page.number}")
+        return attrs.evolve(fetched, number=number, items_before=page._items_through())
+
+    def _stuck(self, number: int, what: str) -> NoReturn:
+        raise PaginationError(
+            f"Asked for page {number} of GET {self._url}, the API {what}; "
+            "stopped instead of reading the same page again",
+            method="GET",
+            url=self._url,
+        )
 
     def __await__(self) -> Generator[Any, None, Page[_T]]:
         return self.first_page().__await__()

@@ -89,24 +89,29 @@ def async_client_for(server: Server, **options: Any) -> AsyncCloudflare:
     """An ``AsyncCloudflare`` pointed at ``server``, retrying without backoff waits.
 
     ``options`` are ``AsyncCloudflare`` keywords (``max_retries``, ``timeout``, ...).
+    Responses are validated strictly unless ``_strict_response_validation=False``
+    is passed: a test should fail on a response that does not fit the models.
     """
     client = AsyncCloudflare(
         api_token=server.api_token,
         account_id=server.account_id,
         base_url=server.base_url,
-        **options,
+        **{"_strict_response_validation": True, **options},
     )
     client._retry = _INSTANT_RETRIES
     return client
 
 
 def client_for(server: Server, **options: Any) -> Cloudflare:
-    """A ``Cloudflare`` (sync) client pointed at ``server``, retrying without backoff waits."""
+    """A ``Cloudflare`` (sync) client pointed at ``server``, retrying without backoff waits.
+
+    Strict about responses, like :func:`async_client_for`.
+    """
     client = Cloudflare(
         api_token=server.api_token,
         account_id=server.account_id,
         base_url=server.base_url,
-        **options,
+        **{"_strict_response_validation": True, **options},
     )
     client._async._retry = _INSTANT_RETRIES
     return client

@@ -25,8 +25,12 @@ async def _no_sleep(delay: float) -> None:
 FAST_RETRIES = RetryPolicy(sleep=_no_sleep)
 
 
+# Tests decode strictly, so a fixture or mock that does not fit the models fails.
+STRICT = {"_strict_response_validation": True}
+
+
 def make_async(**kwargs: object) -> AsyncCloudflare:
-    options: dict[str, object] = {"api_token": TOKEN, "account_id": ACCOUNT}
+    options: dict[str, object] = {"api_token": TOKEN, "account_id": ACCOUNT, **STRICT}
     options.update(kwargs)
     client = AsyncCloudflare(**options)  # type: ignore[arg-type]
     client._retry = FAST_RETRIES
@@ -34,7 +38,7 @@ def make_async(**kwargs: object) -> AsyncCloudflare:
 
 
 def make_sync(**kwargs: object) -> Cloudflare:
-    options: dict[str, object] = {"api_token": TOKEN, "account_id": ACCOUNT}
+    options: dict[str, object] = {"api_token": TOKEN, "account_id": ACCOUNT, **STRICT}
     options.update(kwargs)
     client = Cloudflare(**options)  # type: ignore[arg-type]
     client._async._retry = FAST_RETRIES

@@ -62,6 +62,7 @@ class Cloudflare:
         follow_redirects: bool = False,
         verify: bool | ssl.SSLContext = True,
         http_session_factory: SessionFactory | None = None,
+        _strict_response_validation: bool = False,
     ) -> None:
         self._async = AsyncCloudflare(
             api_token=api_token,
@@ -79,6 +80,7 @@ class Cloudflare:
             follow_redirects=follow_redirects,
             verify=verify,
             http_session_factory=http_session_factory,
+            _strict_response_validation=_strict_response_validation,
         )
         # Resources, pagers, streams and downloads taken from this client hold
         # the portal, so the session closes when the last of them (or the

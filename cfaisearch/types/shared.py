@@ -15,3 +15,4 @@ class ResultInfo:
     per_page: int | None = None
     count: int | None = None
     total_count: int | None = None
+    total_pages: int | None = None
