@@ -641,7 +641,9 @@ class AsyncCloudflare:
             retry_safe=True,
             stream=True,
         )
-        return await open_chat_stream(response, completion)
+        return await open_chat_stream(
+            response, completion, tolerant=not self._strict_response_validation
+        )
 
     async def get_binary(
         self,

@@ -308,9 +308,17 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
     ``[DONE]``, raises :class:`~cfaisearch.StreamError`.
     """
 
-    def __init__(self, response: StreamedResponse, completion_type: type[CompletionT]) -> None:
+    def __init__(
+        self,
+        response: StreamedResponse,
+        completion_type: type[CompletionT],
+        *,
+        tolerant: bool = False,
+    ) -> None:
         self._response = response
         self._completion_type: type[CompletionT] = completion_type
+        # The client's decoding mode: a tolerant client's streams tolerate drift too.
+        self._tolerant = tolerant
         self._decoder = SSEDecoder()
         self._answer = _Answer()
         self._chunks: list[SearchChunk] | None = None
@@ -421,7 +429,9 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             if sse.event == "chunks":
                 return self._retrieved(data)
             if sse.event in (None, "message") and isinstance(data, Mapping):
-                chunk: ChatCompletionChunk = structure(data, ChatCompletionChunk)
+                chunk: ChatCompletionChunk = structure(
+                    data, ChatCompletionChunk, tolerant=self._tolerant
+                )
                 self._answer.add(data)
                 return chunk
         except ValueError as exc:  # ShapeError, or a malformed chunks event
@@ -436,12 +446,14 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             if self._completion_type is NamespaceChatCompletion
             else list[SearchChunk]
         )
-        chunks: list[SearchChunk] = structure(raw or [], chunk_list)
+        chunks: list[SearchChunk] = structure(raw or [], chunk_list, tolerant=self._tolerant)
         self._answer.chunks, self._answer.errors = raw or [], errors
         self._chunks = chunks
         return RetrievedChunks(
             chunks=chunks,
-            errors=structure(errors, list[InstanceError]) if errors else None,
+            errors=(
+                structure(errors, list[InstanceError], tolerant=self._tolerant) if errors else None
+            ),
         )
 
     def _error(self, message: str, *, body: object = None) -> StreamError:
@@ -467,7 +479,9 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             async with contextlib.aclosing(self.__aiter__()) as events:
                 async for _ in events:
                     pass
-        completion: CompletionT = structure(self._answer.completion(), self._completion_type)
+        completion: CompletionT = structure(
+            self._answer.completion(), self._completion_type, tolerant=self._tolerant
+        )
         return completion
 
     async def aclose(self) -> None:
@@ -568,7 +582,7 @@ def _error_detail(data: object) -> str:
 
 
 async def open_chat_stream(
-    response: StreamedResponse, completion_type: type[CompletionT]
+    response: StreamedResponse, completion_type: type[CompletionT], *, tolerant: bool = False
 ) -> AsyncChatCompletionStream[CompletionT]:
     """Wrap a 2xx streamed response; a JSON body instead of events is an error."""
     content_type = response.headers.get("content-type", "")
@@ -581,4 +595,4 @@ async def open_chat_stream(
             url=response.url,
             body=error.body,
         )
-    return AsyncChatCompletionStream(response, completion_type)
+    return AsyncChatCompletionStream(response, completion_type, tolerant=tolerant)

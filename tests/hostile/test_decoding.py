@@ -277,3 +277,29 @@ def test_strict_flag_must_be_a_bool() -> None:
     """Rule 12: a misspelt flag value is a clear TypeError, not silently truthy."""
     with pytest.raises(TypeError, match="_strict_response_validation"):
         cf.AsyncCloudflare(api_token="t", _strict_response_validation="yes")  # type: ignore[arg-type]
+
+
+async def test_a_tolerant_client_streams_drifted_events_and_a_strict_one_refuses_them(
+    mocked: aioresponses,
+) -> None:
+    """Rule 12: a streamed answer tolerates drift as the non-streamed one does."""
+    drifted = {"id": "c1", "created": "yesterday", "object": "chat.completion.chunk"}
+    drifted["choices"] = [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None}]
+    body = f"data: {json.dumps(drifted)}\n\ndata: [DONE]\n\n".encode()
+    chat = f"{INSTANCE}/chat/completions"
+    messages: Any = [{"role": "user", "content": "hello"}]
+    for strict in (False, True):
+        mocked.post(chat, body=body, content_type="text/event-stream")
+        async with make_async(_strict_response_validation=strict) as client:
+            stream = await client.aisearch.instances.chat_completions(
+                "docs", messages=messages, stream=True
+            )
+            async with stream:
+                if strict:
+                    with pytest.raises(cf.StreamError, match="created"):
+                        await stream.get_final_completion()
+                    continue
+                events = [event async for event in stream]
+                final = await stream.get_final_completion()
+        assert [getattr(event, "created", None) for event in events] == ["yesterday"]
+        assert final.choices[0].message.content == "Hi"
