@@ -35,11 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
+from derive_resources import TWINS, derive_top_level, expand_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "cfaisearch"
 RESOURCES = PACKAGE / "resources"
 OUTPUT = PACKAGE / "_sync"
 RAW_OUTPUT = PACKAGE / "_with_raw"
+API_PAGE = ROOT / "docs" / "api.md"
 SKIP_MODULES = {"__init__.py", "_base.py"}
 
 # Async result types that the facade wraps in a sync twin built from the portal
@@ -435,9 +438,12 @@ def module_text(source: Path, doc: str, imports: Imports, classes: list[ast.Clas
     )
 
 
-def generate_module(source: Path, fired: dict[str, int]) -> tuple[str, str, list[str]]:
-    """The sync module, the raw module, and the names of the async resource classes."""
-    tree = ast.parse(source.read_text())
+def generate_module(source: Path, text: str, fired: dict[str, int]) -> tuple[str, str, list[str]]:
+    """The sync module, the raw module, and the names of the async resource classes.
+
+    ``text`` is the source's text as generation leaves it (see ``resource_sources``).
+    """
+    tree = ast.parse(text)
     rewriter = Rewriter(fired)
     # Names the generated code only annotates with stay out of the import path.
     sync_imports = Imports(
@@ -721,7 +727,23 @@ def check_no_async(path: str, text: str) -> None:
             raise GenerationError(f"{path}:{node.lineno}: {node.id} left in sync code")
 
 
+def resource_sources() -> dict[Path, str]:
+    """Every async resource module's text: hand-written ones with their settings
+    regions filled in, and the top-level family derived from the namespaced one."""
+    derived = {RESOURCES / f"{twin.target}.py" for twin in TWINS}
+    sources = {
+        path: expand_settings(path.read_text())
+        for path in sorted(RESOURCES.glob("*.py"))
+        if path.name not in SKIP_MODULES and path not in derived
+    }
+    for twin in TWINS:
+        namespaced = sources[RESOURCES / f"{twin.source}.py"]
+        sources[RESOURCES / f"{twin.target}.py"] = derive_top_level(twin, namespaced)
+    return dict(sorted(sources.items()))
+
+
 def build() -> dict[Path, str]:
+    """Every generated file of this checkout but ``docs/api.md`` (see ``api_page``)."""
     fired = dict.fromkeys(
         [
             *(f"wrapper {name}" for name in WRAPPERS),
@@ -742,11 +764,11 @@ def build() -> dict[Path, str]:
         OUTPUT / "client.py": generate_client(fired),
     }
     resources: dict[str, list[str]] = {}
-    for source in sorted(RESOURCES.glob("*.py")):
-        if source.name not in SKIP_MODULES:
-            sync_text, raw_text, resources[source.stem] = generate_module(source, fired)
-            files[OUTPUT / source.name] = sync_text
-            files[RAW_OUTPUT / source.name] = raw_text
+    for source, text in resource_sources().items():
+        files[source] = text
+        sync_text, raw_text, resources[source.stem] = generate_module(source, text, fired)
+        files[OUTPUT / source.name] = sync_text
+        files[RAW_OUTPUT / source.name] = raw_text
     files[RAW_OUTPUT / "__init__.py"] = generate_raw_init(resources)
     unused = [rule for rule, count in fired.items() if count == 0]
     if unused:
@@ -757,16 +779,27 @@ def build() -> dict[Path, str]:
         out[path] = ruff(text, rel)
         if path.parent == OUTPUT:
             check_no_async(rel, out[path])
-    # The API reference page reads the fresh facade text, so it is never a run behind.
-    from api_reference import render  # imports cfaisearch: only once the facade is built
-
-    sync_sources = {path.stem: text for path, text in out.items() if path.parent == OUTPUT}
-    out[ROOT / "docs" / "api.md"] = render(sync_sources)
     return out
 
 
-def stale(files: dict[Path, str]) -> Iterable[str]:
-    """Unified diffs for every file that differs from what the generator produces."""
+def api_page(files: dict[Path, str]) -> dict[Path, str]:
+    """``docs/api.md``, from the resources on disk and the facade text in ``files``.
+
+    It imports this checkout's ``cfaisearch``, so it runs once the code is
+    written (or, with ``--check``, found fresh).
+    """
+    from api_reference import render
+
+    sync_sources = {path.stem: text for path, text in files.items() if path.parent == OUTPUT}
+    return {API_PAGE: render(sync_sources)}
+
+
+def stale(files: dict[Path, str], *, complete: bool = True) -> Iterable[str]:
+    """Unified diffs for every file that differs from what the generator produces.
+
+    With ``complete``, ``files`` is all of the generated code: any other file in
+    the generated packages is reported too.
+    """
     for path, text in files.items():
         current = path.read_text() if path.exists() else ""
         if current != text:
@@ -780,7 +813,7 @@ def stale(files: dict[Path, str]) -> Iterable[str]:
                 )
             )
     for path in sorted([*OUTPUT.glob("*.py"), *RAW_OUTPUT.glob("*.py")]):
-        if path not in files:
+        if complete and path not in files:
             yield f"{path.relative_to(ROOT).as_posix()}: not produced by the generator; delete it\n"
 
 
@@ -791,6 +824,8 @@ def main(argv: list[str] | None = None) -> int:
     files = build()
     if args.check:
         diffs = list(stale(files))
+        if not diffs:  # a page rendered from stale code would only repeat the diff
+            diffs = list(stale(api_page(files), complete=False))
         if diffs:
             sys.stderr.write("".join(diffs))
             sys.stderr.write("\nThe sync facade is stale: run `nox -s generate`.\n")
@@ -802,6 +837,8 @@ def main(argv: list[str] | None = None) -> int:
             if path not in files:
                 path.unlink()
     for path, text in files.items():
+        path.write_text(text)
+    for path, text in api_page(files).items():
         path.write_text(text)
     return 0
 
