@@ -37,6 +37,7 @@ def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[test]", MYPY)
     session.run("mypy", "cfaisearch")
     session.run("mypy", "--strict", "tests/typing")
+    session.run("mypy", "--strict", "scripts/templates", "scripts/gen_sync.py")
 
 
 @nox.session
