@@ -20,6 +20,7 @@ module loaded by path), never from an installed ``cfaisearch``.
 from __future__ import annotations
 
 import ast
+import copy
 import importlib.util
 import re
 from dataclasses import dataclass
@@ -96,6 +97,71 @@ def expand_settings(text: str) -> str:
         return "".join(f"{indent}{line}\n" for line in lines)
 
     return REGION.sub(region, text)
+
+
+# -- overloads of a method that may stream ----------------------------------------------------
+
+OVERLOAD_REGION = re.compile(
+    r"^(?P<indent>[ ]*)# BEGIN overloads of (?P<method>\w+) \(scripts/gen_sync\.py writes these\)\n"
+    r".*?"
+    r"^(?P=indent)# END overloads of (?P=method)\n",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _implementations(tree: ast.Module) -> dict[str, ast.AsyncFunctionDef]:
+    """Each resource method that is not an overload, by name (names must be unique)."""
+    found: dict[str, ast.AsyncFunctionDef] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AsyncFunctionDef) and not any(
+            isinstance(d, ast.Name) and d.id == "overload" for d in node.decorator_list
+        ):
+            if node.name in found:
+                raise DerivationError(f"two methods named {node.name}: no rule for overloads")
+            found[node.name] = node
+    return found
+
+
+def _stream_overloads(method: ast.AsyncFunctionDef) -> list[str]:
+    """The three overloads of a method with ``stream: bool = False`` returning ``A | B``:
+    ``stream=False`` gives ``A``, ``stream=True`` gives ``B``, a ``bool`` gives either."""
+    returns = method.returns
+    stream = [i for i, a in enumerate(method.args.kwonlyargs) if a.arg == "stream"]
+    if not (stream and isinstance(returns, ast.BinOp) and isinstance(returns.op, ast.BitOr)):
+        raise DerivationError(f"{method.name}: no `stream` keyword or no `A | B` result")
+    at = stream[0]
+    variants = (
+        ("Literal[False]", ast.Constant(False), returns.left),
+        ("Literal[True]", None, returns.right),
+        ("bool", None, returns),
+    )
+    out = []
+    for annotation, default, result in variants:
+        overload = copy.deepcopy(method)
+        overload.decorator_list = [ast.Name("overload", ast.Load())]
+        overload.args.kwonlyargs[at].annotation = ast.parse(annotation, mode="eval").body
+        overload.args.kw_defaults[at] = default
+        overload.returns = copy.deepcopy(result)
+        overload.body = [ast.Expr(ast.Constant(...))]
+        out.append(ast.unparse(ast.fix_missing_locations(overload)))
+    return out
+
+
+def expand_overloads(text: str) -> str:
+    """``text`` with each overloads region holding the overloads of the method after it."""
+    implementations = _implementations(ast.parse(text))
+
+    def region(match: re.Match[str]) -> str:
+        indent, method = match["indent"], match["method"]
+        if method not in implementations:
+            raise DerivationError(f"overloads of {method}, but no such method")
+        lines = [f"# BEGIN overloads of {method} (scripts/gen_sync.py writes these)"]
+        for overload in _stream_overloads(implementations[method]):
+            lines += [*overload.splitlines(), ""]
+        lines.append(f"# END overloads of {method}")
+        return "".join(f"{indent}{line}\n" if line else "\n" for line in lines)
+
+    return OVERLOAD_REGION.sub(region, text)
 
 
 # -- the top-level family ------------------------------------------------------------------

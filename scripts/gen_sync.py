@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
-from derive_resources import TWINS, derive_top_level, expand_settings
+from derive_resources import TWINS, derive_top_level, expand_overloads, expand_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "cfaisearch"
@@ -674,11 +674,11 @@ def check_no_async(path: str, text: str) -> None:
 
 
 def resource_sources() -> dict[Path, str]:
-    """Every async resource module's text: hand-written ones with their settings
-    regions filled in, and the top-level family derived from the namespaced one."""
+    """Every async resource module's text: hand-written ones with their settings and
+    overloads regions filled in, and the top-level family derived from the namespaced one."""
     derived = {RESOURCES / f"{twin.target}.py" for twin in TWINS}
     sources = {
-        path: expand_settings(path.read_text())
+        path: expand_overloads(expand_settings(path.read_text()))
         for path in sorted(RESOURCES.glob("*.py"))
         if path.name not in SKIP_MODULES and path not in derived
     }

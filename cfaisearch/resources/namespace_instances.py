@@ -231,6 +231,7 @@ class AsyncNamespaceInstances(AsyncResource):
             options=resolve_options(options),
         )
 
+    # BEGIN overloads of chat_completions (scripts/gen_sync.py writes these)
     @overload
     async def chat_completions(
         self,
@@ -272,6 +273,8 @@ class AsyncNamespaceInstances(AsyncResource):
         stream: bool,
         **options: Unpack[RequestOptions],
     ) -> ChatCompletion | AsyncChatCompletionStream[ChatCompletion]: ...
+
+    # END overloads of chat_completions
 
     async def chat_completions(
         self,
