@@ -37,6 +37,7 @@ def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[test]", MYPY)
     session.run("mypy", "cfaisearch")
     session.run("mypy", "--strict", "tests/typing")
+    session.run("mypy", "--strict", "scripts/templates", "scripts/gen_sync.py")
 
 
 @nox.session
@@ -68,7 +69,7 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def compat(session: nox.Session) -> None:
-    """Drive the emulator with the official `cloudflare` SDK through all 46 operations."""
+    """Drive the emulator with the official `cloudflare` SDK through every operation."""
     session.install(".", "cloudflare==5.9.0")
     session.run("python", "scripts/compat_official.py")
 

@@ -28,11 +28,17 @@ from typing import Final, NoReturn
 
 import attrs
 
-import cfaisearch
-import cfaisearch.types
-from cfaisearch import AsyncCloudflare
-
 ROOT: Final = Path(__file__).resolve().parent.parent
+# The page describes this checkout, never whichever cfaisearch is installed.
+sys.path.insert(0, str(ROOT))
+
+import cfaisearch  # noqa: E402
+import cfaisearch.types  # noqa: E402
+from cfaisearch import AsyncCloudflare  # noqa: E402
+from cfaisearch._operations import OPERATIONS, POLLING_HELPERS, PREFIX  # noqa: E402
+
+if not Path(cfaisearch.__file__).resolve().is_relative_to(ROOT):
+    raise ImportError(f"imported {cfaisearch.__file__}, not the cfaisearch of {ROOT}")
 OUTPUT: Final = ROOT / "docs" / "api.md"
 SYNC_PACKAGE: Final = ROOT / "cfaisearch" / "_sync"
 TREE_ROOT: Final = "client.aisearch"
@@ -272,6 +278,25 @@ def sections(sync_sources: Mapping[str, str] | None = None) -> list[Section]:
     return asyncio.run(_collect(_SyncTwins(sync_sources)))
 
 
+def _check_registry(resources: list[Section]) -> None:
+    """Fail unless the methods send exactly the requests ``cfaisearch._operations`` lists."""
+    registered = {
+        (op.name, op.verb, PREFIX + op.path, op in POLLING_HELPERS)
+        for op in (*OPERATIONS, *POLLING_HELPERS)
+    }
+    found = {
+        (f"{op.resource.removeprefix(TREE_ROOT + '.')}.{op.name}", op.verb, op.path, op.polls)
+        for section in resources
+        for op in section.operations
+    }
+    if found != registered:
+        lines = [f"  unregistered: {row}" for row in sorted(found - registered)]
+        lines += [f"  not found: {row}" for row in sorted(registered - found)]
+        raise LookupError(
+            "the resources and cfaisearch/_operations.py disagree:\n" + "\n".join(lines)
+        )
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -283,9 +308,8 @@ def _code(text: str) -> str:
 def render(sync_sources: Mapping[str, str] | None = None) -> str:
     """The Markdown of ``docs/api.md``; see :func:`sections` for ``sync_sources``."""
     resources = sections(sync_sources)
-    every = [op for section in resources for op in section.operations]
-    helpers = sum(op.polls for op in every)
-    counts = f"{len(every) - helpers} API operations and {helpers} polling helpers."
+    _check_registry(resources)
+    counts = f"{len(OPERATIONS)} API operations and {len(POLLING_HELPERS)} polling helpers."
     parts = [HEADER.replace("COUNTS", counts)]
     for section in resources:
         rows = [

@@ -1,4 +1,4 @@
-"""Drive the emulator with the official ``cloudflare`` SDK: all 46 AI Search operations.
+"""Drive the emulator with the official ``cloudflare`` SDK: every AI Search operation.
 
 Every call must succeed, and its result must decode strictly: the official SDK
 builds models leniently (a wrong type is kept as it came), so each result is

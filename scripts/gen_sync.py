@@ -35,11 +35,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
+from derive_resources import TWINS, derive_top_level, expand_overloads, expand_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "cfaisearch"
 RESOURCES = PACKAGE / "resources"
 OUTPUT = PACKAGE / "_sync"
 RAW_OUTPUT = PACKAGE / "_with_raw"
+API_PAGE = ROOT / "docs" / "api.md"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+ABSOLUTE_IMPORT = re.compile(
+    r"^(?P<indent>[ ]*)from cfaisearch\.(?P<module>[\w.]+) import", re.MULTILINE
+)
 SKIP_MODULES = {"__init__.py", "_base.py"}
 
 # Async result types that the facade wraps in a sync twin built from the portal
@@ -435,9 +442,12 @@ def module_text(source: Path, doc: str, imports: Imports, classes: list[ast.Clas
     )
 
 
-def generate_module(source: Path, fired: dict[str, int]) -> tuple[str, str, list[str]]:
-    """The sync module, the raw module, and the names of the async resource classes."""
-    tree = ast.parse(source.read_text())
+def generate_module(source: Path, text: str, fired: dict[str, int]) -> tuple[str, str, list[str]]:
+    """The sync module, the raw module, and the names of the async resource classes.
+
+    ``text`` is the source's text as generation leaves it (see ``resource_sources``).
+    """
+    tree = ast.parse(text)
     rewriter = Rewriter(fired)
     # Names the generated code only annotates with stay out of the import path.
     sync_imports = Imports(
@@ -492,149 +502,62 @@ def generate_module(source: Path, fired: dict[str, int]) -> tuple[str, str, list
     return sync_text, raw_text, async_names
 
 
-RAW_INIT = '''"""``with_raw_response`` of every async resource; see scripts/gen_sync.py."""
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any, overload
-
-from .._raw import raw_twin
-
-if TYPE_CHECKING:
-IMPORTS
-
-__all__ = ["WithRawResponse"]
-
-
-class WithRawResponse(property):
-    """A read-only property: the raw-response twin of its resource, typed per resource."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            raw_twin, doc="The same methods, each returning the HTTP response and parsed result."
-        )
-
-    @overload
-    def __get__(self, obj: None, owner: type[Any] | None = None, /) -> WithRawResponse: ...
-
-OVERLOADS
-    def __get__(self, obj: Any, owner: type[Any] | None = None, /) -> Any:
-        return super().__get__(obj, owner)
-'''
-
-
 def generate_raw_init(resources: dict[str, list[str]]) -> str:
     """The descriptor every async resource inherits as ``with_raw_response``."""
     imports = []
     overloads = []
     for stem, names in sorted(resources.items()):
-        imports.append(f"    from ..resources.{stem} import {', '.join(names)}")
-        imports.append(f"    from .{stem} import {', '.join(n + RAW_SUFFIX for n in names)}")
+        imports.append(f"    from ..resources.{stem} import {', '.join(names)}\n")
+        imports.append(f"    from .{stem} import {', '.join(n + RAW_SUFFIX for n in names)}\n")
         overloads += [
             f"    @overload\n    def __get__(self, obj: {n}, owner: type[Any] | None = None, /)"
-            f" -> {n}{RAW_SUFFIX}: ...\n"
+            f" -> {n}{RAW_SUFFIX}: ...\n\n"
             for n in names
         ]
-    text = RAW_INIT.replace("IMPORTS", "\n".join(imports)).replace(
-        "OVERLOADS", "\n".join(overloads)
+    text = from_template(
+        "raw_init",
+        "_with_raw",
+        {
+            "    # scripts/gen_sync.py imports every resource and its raw twin here.\n"
+            "    from cfaisearch.resources._base import AsyncResource\n": "".join(imports),
+            "    # scripts/gen_sync.py writes one overload per resource in place of this one.\n"
+            "    @overload\n"
+            "    def __get__(self, obj: AsyncResource, owner: type[Any] | None = None, /)"
+            " -> Any: ...\n\n": "".join(overloads),
+        },
     )
     return HEADER.format(source="cfaisearch/resources/") + text
 
 
-CLIENT_TEMPLATE = '''
-"""``Cloudflare``: the synchronous client, a facade over ``AsyncCloudflare``."""
+def constructor_imports(tree: ast.Module, args: ast.arguments) -> tuple[list[str], list[str]]:
+    """The imports, run-time and type-only, of the names ``args`` uses, from ``_client.py``.
 
-from __future__ import annotations
-
-import ssl
-from collections.abc import Mapping
-from functools import cached_property
-from types import TracebackType
-from typing import TYPE_CHECKING
-
-from .._client import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_RESPONSE_SIZE,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_POOL_SIZE,
-    DEFAULT_TIMEOUT,
-    AsyncCloudflare,
-)
-from .._portal import Portal
-
-if TYPE_CHECKING:
-    from .._transport import SessionFactory
-    from .aisearch import AISearch
-
-__all__ = ["Cloudflare"]
-
-
-class Cloudflare:
-    """Synchronous client for Cloudflare's AI Search API.
-
-    Same keywords and methods as :class:`AsyncCloudflare`, called directly.
-    Calls run on a private event loop owned by this client (driven by the
-    calling thread itself, or by a background thread when the caller already
-    runs a loop), so it works from any thread, from several threads at once,
-    and inside a running event loop (Jupyter). Close it with :meth:`close` or
-    use it as a context manager.
-
-    An ``aiohttp.ClientSession`` belongs to the event loop it was made on, and
-    this client's loop is private, so it takes no ready-made session: pass
-    ``http_session_factory``, a function that returns a new session. It is
-    called once, on the private loop, at the first request, and the client
-    closes that session in :meth:`close`.
+    Each is imported as ``_client.py`` imports it (made relative to ``_sync``);
+    a name ``_client.py`` defines is imported from it.
     """
+    used = {n.id for n in ast.walk(args) if isinstance(n, ast.Name)}
+    runtime: list[str] = []
+    type_only: list[str] = []
 
-    def __init__(SIGNATURE) -> None:
-        self._async = AsyncCloudflare(FORWARD)
-        # Resources, pagers, streams and downloads taken from this client hold
-        # the portal, so the session closes when the last of them (or the
-        # client) is collected, or at interpreter exit, if close() was not called.
-        self._portal = Portal(final=self._async.aclose)
+    def copy_imports(statements: list[ast.stmt], into: list[str]) -> None:
+        for stmt in statements:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                names = [a for a in stmt.names if (a.asname or a.name.split(".")[0]) in used]
+                if names and isinstance(stmt, ast.Import):
+                    into.append(ast.unparse(ast.Import(names)))
+                elif names and isinstance(stmt, ast.ImportFrom):
+                    level = stmt.level + 1 if stmt.level else 0
+                    into.append(ast.unparse(ast.ImportFrom(stmt.module, names, level)))
 
-    @property
-    def account_id(self) -> str | None:
-        """The default account id for calls that do not pass one."""
-        return self._async.account_id
-
-    @property
-    def base_url(self) -> str:
-        return self._async.base_url
-
-    @property
-    def timeout(self) -> float | None:
-        return self._async.timeout
-
-    @property
-    def max_retries(self) -> int:
-        return self._async.max_retries
-
-    def __repr__(self) -> str:
-        return repr(self._async).replace("AsyncCloudflare", "Cloudflare", 1)
-
-    @cached_property
-    def aisearch(self) -> AISearch:
-        """AI Search: instances, namespaces, items, jobs and tokens."""
-        from .aisearch import AISearch
-
-        return AISearch(self._portal, self._async.aisearch)
-
-    def close(self) -> None:
-        """Close the connection pool and the private event loop; idempotent."""
-        self._portal.close()
-
-    def __enter__(self) -> Cloudflare:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-'''
+    for node in tree.body:
+        if is_type_checking(node):
+            copy_imports(node.body, type_only)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined = [t.id for t in targets if isinstance(t, ast.Name) and t.id in used]
+            runtime += [f"from .._client import {name}" for name in defined]
+    copy_imports(tree.body, runtime)
+    return runtime, type_only
 
 
 def generate_client(fired: dict[str, int]) -> str:
@@ -650,18 +573,47 @@ def generate_client(fired: dict[str, int]) -> str:
     fired["client"] += 1
     args.kwonlyargs = [args.kwonlyargs[i] for i in keep]
     args.kw_defaults = [args.kw_defaults[i] for i in keep]
-    signature = ast.unparse(args)
     forward = ", ".join(f"{a.arg}={a.arg}" for a in args.kwonlyargs)
-    body = CLIENT_TEMPLATE.replace("SIGNATURE", signature).replace("FORWARD", forward)
-    return HEADER.format(source="cfaisearch/_client.py") + body.lstrip("\n")
+    runtime, type_only = constructor_imports(tree, args)
+    text = from_template(
+        "client",
+        "_sync",
+        {
+            "    # scripts/gen_sync.py: AsyncCloudflare's keywords, but http_session.\n"
+            "    def __init__(self, **keywords: Any) -> None:\n"
+            "        self._async = AsyncCloudflare(**keywords)\n": (
+                f"    def __init__({ast.unparse(args)}) -> None:\n"
+                f"        self._async = AsyncCloudflare({forward})\n"
+            ),
+            "from cfaisearch._client import AsyncCloudflare\n": "".join(
+                f"{line}\n" for line in ["from cfaisearch._client import AsyncCloudflare", *runtime]
+            ),
+            "if TYPE_CHECKING:\n": "if TYPE_CHECKING:\n"
+            + "".join(f"    {line}\n" for line in type_only),
+        },
+    )
+    return HEADER.format(source="cfaisearch/_client.py") + text
 
 
-INIT = '''"""The generated synchronous facade; see scripts/gen_sync.py."""
+def from_template(name: str, package: str, parts: dict[str, str]) -> str:
+    """``scripts/templates/<name>.py`` as a module of ``cfaisearch.<package>``.
 
-from .client import Cloudflare
+    Each key of ``parts`` must occur exactly once and is replaced by its value;
+    absolute ``cfaisearch`` imports become relative ones.
+    """
+    text = (TEMPLATES / f"{name}.py").read_text()
+    for old, new in parts.items():
+        if text.count(old) != 1:
+            raise GenerationError(f"templates/{name}.py: expected this once: {old!r}")
+        text = text.replace(old, new)
 
-__all__ = ["Cloudflare"]
-'''
+    def relative(match: re.Match[str]) -> str:
+        module = match["module"]
+        inside = module.removeprefix(f"{package}.") if module.startswith(f"{package}.") else None
+        target = f".{inside}" if inside is not None else f"..{module}"
+        return f"{match['indent']}from {target} import"
+
+    return ABSOLUTE_IMPORT.sub(relative, text)
 
 
 def ruff(text: str, filename: str) -> str:
@@ -721,7 +673,23 @@ def check_no_async(path: str, text: str) -> None:
             raise GenerationError(f"{path}:{node.lineno}: {node.id} left in sync code")
 
 
+def resource_sources() -> dict[Path, str]:
+    """Every async resource module's text: hand-written ones with their settings and
+    overloads regions filled in, and the top-level family derived from the namespaced one."""
+    derived = {RESOURCES / f"{twin.target}.py" for twin in TWINS}
+    sources = {
+        path: expand_overloads(expand_settings(path.read_text()))
+        for path in sorted(RESOURCES.glob("*.py"))
+        if path.name not in SKIP_MODULES and path not in derived
+    }
+    for twin in TWINS:
+        namespaced = sources[RESOURCES / f"{twin.source}.py"]
+        sources[RESOURCES / f"{twin.target}.py"] = derive_top_level(twin, namespaced)
+    return dict(sorted(sources.items()))
+
+
 def build() -> dict[Path, str]:
+    """Every generated file of this checkout but ``docs/api.md`` (see ``api_page``)."""
     fired = dict.fromkeys(
         [
             *(f"wrapper {name}" for name in WRAPPERS),
@@ -738,15 +706,15 @@ def build() -> dict[Path, str]:
         0,
     )
     files: dict[Path, str] = {
-        OUTPUT / "__init__.py": INIT,
+        OUTPUT / "__init__.py": from_template("sync_init", "_sync", {}),
         OUTPUT / "client.py": generate_client(fired),
     }
     resources: dict[str, list[str]] = {}
-    for source in sorted(RESOURCES.glob("*.py")):
-        if source.name not in SKIP_MODULES:
-            sync_text, raw_text, resources[source.stem] = generate_module(source, fired)
-            files[OUTPUT / source.name] = sync_text
-            files[RAW_OUTPUT / source.name] = raw_text
+    for source, text in resource_sources().items():
+        files[source] = text
+        sync_text, raw_text, resources[source.stem] = generate_module(source, text, fired)
+        files[OUTPUT / source.name] = sync_text
+        files[RAW_OUTPUT / source.name] = raw_text
     files[RAW_OUTPUT / "__init__.py"] = generate_raw_init(resources)
     unused = [rule for rule, count in fired.items() if count == 0]
     if unused:
@@ -757,16 +725,27 @@ def build() -> dict[Path, str]:
         out[path] = ruff(text, rel)
         if path.parent == OUTPUT:
             check_no_async(rel, out[path])
-    # The API reference page reads the fresh facade text, so it is never a run behind.
-    from api_reference import render  # imports cfaisearch: only once the facade is built
-
-    sync_sources = {path.stem: text for path, text in out.items() if path.parent == OUTPUT}
-    out[ROOT / "docs" / "api.md"] = render(sync_sources)
     return out
 
 
-def stale(files: dict[Path, str]) -> Iterable[str]:
-    """Unified diffs for every file that differs from what the generator produces."""
+def api_page(files: dict[Path, str]) -> dict[Path, str]:
+    """``docs/api.md``, from the resources on disk and the facade text in ``files``.
+
+    It imports this checkout's ``cfaisearch``, so it runs once the code is
+    written (or, with ``--check``, found fresh).
+    """
+    from api_reference import render
+
+    sync_sources = {path.stem: text for path, text in files.items() if path.parent == OUTPUT}
+    return {API_PAGE: render(sync_sources)}
+
+
+def stale(files: dict[Path, str], *, complete: bool = True) -> Iterable[str]:
+    """Unified diffs for every file that differs from what the generator produces.
+
+    With ``complete``, ``files`` is all of the generated code: any other file in
+    the generated packages is reported too.
+    """
     for path, text in files.items():
         current = path.read_text() if path.exists() else ""
         if current != text:
@@ -780,7 +759,7 @@ def stale(files: dict[Path, str]) -> Iterable[str]:
                 )
             )
     for path in sorted([*OUTPUT.glob("*.py"), *RAW_OUTPUT.glob("*.py")]):
-        if path not in files:
+        if complete and path not in files:
             yield f"{path.relative_to(ROOT).as_posix()}: not produced by the generator; delete it\n"
 
 
@@ -791,6 +770,8 @@ def main(argv: list[str] | None = None) -> int:
     files = build()
     if args.check:
         diffs = list(stale(files))
+        if not diffs:  # a page rendered from stale code would only repeat the diff
+            diffs = list(stale(api_page(files), complete=False))
         if diffs:
             sys.stderr.write("".join(diffs))
             sys.stderr.write("\nThe sync facade is stale: run `nox -s generate`.\n")
@@ -802,6 +783,8 @@ def main(argv: list[str] | None = None) -> int:
             if path not in files:
                 path.unlink()
     for path, text in files.items():
+        path.write_text(text)
+    for path, text in api_page(files).items():
         path.write_text(text)
     return 0
 

@@ -9,65 +9,13 @@ from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PREFIX = "/accounts/{account_id}/ai-search"
+from cfaisearch._operations import OPERATIONS, POLLING_HELPERS, PREFIX
 
-# The 46 operations of the official SDK 5.9.0 (verb, path after PREFIX), plus
-# the wait helpers, which poll the GET shown.
-NS = "/namespaces/{name}/instances/{id}"
-EXPECTED = {
-    "instances.create": ("POST", "/instances"),
-    "instances.update": ("PUT", "/instances/{id}"),
-    "instances.list": ("GET", "/instances"),
-    "instances.delete": ("DELETE", "/instances/{id}"),
-    "instances.chat_completions": ("POST", "/instances/{id}/chat/completions"),
-    "instances.read": ("GET", "/instances/{id}"),
-    "instances.search": ("POST", "/instances/{id}/search"),
-    "instances.stats": ("GET", "/instances/{id}/stats"),
-    "instances.jobs.create": ("POST", "/instances/{id}/jobs"),
-    "instances.jobs.list": ("GET", "/instances/{id}/jobs"),
-    "instances.jobs.get": ("GET", "/instances/{id}/jobs/{job_id}"),
-    "instances.jobs.logs": ("GET", "/instances/{id}/jobs/{job_id}/logs"),
-    "namespaces.create": ("POST", "/namespaces"),
-    "namespaces.update": ("PUT", "/namespaces/{name}"),
-    "namespaces.list": ("GET", "/namespaces"),
-    "namespaces.delete": ("DELETE", "/namespaces/{name}"),
-    "namespaces.chat_completions": ("POST", "/namespaces/{name}/chat/completions"),
-    "namespaces.read": ("GET", "/namespaces/{name}"),
-    "namespaces.search": ("POST", "/namespaces/{name}/search"),
-    "namespaces.instances.create": ("POST", "/namespaces/{name}/instances"),
-    "namespaces.instances.update": ("PUT", NS),
-    "namespaces.instances.list": ("GET", "/namespaces/{name}/instances"),
-    "namespaces.instances.delete": ("DELETE", NS),
-    "namespaces.instances.chat_completions": ("POST", f"{NS}/chat/completions"),
-    "namespaces.instances.read": ("GET", NS),
-    "namespaces.instances.search": ("POST", f"{NS}/search"),
-    "namespaces.instances.stats": ("GET", f"{NS}/stats"),
-    "namespaces.instances.jobs.create": ("POST", f"{NS}/jobs"),
-    "namespaces.instances.jobs.update": ("PATCH", f"{NS}/jobs/{{job_id}}"),
-    "namespaces.instances.jobs.list": ("GET", f"{NS}/jobs"),
-    "namespaces.instances.jobs.get": ("GET", f"{NS}/jobs/{{job_id}}"),
-    "namespaces.instances.jobs.logs": ("GET", f"{NS}/jobs/{{job_id}}/logs"),
-    "namespaces.instances.items.list": ("GET", f"{NS}/items"),
-    "namespaces.instances.items.upload": ("POST", f"{NS}/items"),
-    "namespaces.instances.items.create_or_update": ("PUT", f"{NS}/items"),
-    "namespaces.instances.items.get": ("GET", f"{NS}/items/{{item_id}}"),
-    "namespaces.instances.items.sync": ("PATCH", f"{NS}/items/{{item_id}}"),
-    "namespaces.instances.items.delete": ("DELETE", f"{NS}/items/{{item_id}}"),
-    "namespaces.instances.items.download": ("GET", f"{NS}/items/{{item_id}}/download"),
-    "namespaces.instances.items.logs": ("GET", f"{NS}/items/{{item_id}}/logs"),
-    "namespaces.instances.items.chunks": ("GET", f"{NS}/items/{{item_id}}/chunks"),
-    "tokens.create": ("POST", "/tokens"),
-    "tokens.update": ("PUT", "/tokens/{id}"),
-    "tokens.list": ("GET", "/tokens"),
-    "tokens.delete": ("DELETE", "/tokens/{id}"),
-    "tokens.read": ("GET", "/tokens/{id}"),
-}
-WAIT_HELPERS = {
-    "instances.jobs.wait": ("GET", "/instances/{id}/jobs/{job_id}"),
-    "namespaces.instances.jobs.wait": ("GET", f"{NS}/jobs/{{job_id}}"),
-    "namespaces.instances.items.wait": ("GET", f"{NS}/items/{{item_id}}"),
-}
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every operation (verb, path after PREFIX), plus the wait helpers, which poll the GET shown.
+EXPECTED = {op.name: (op.verb, op.path) for op in OPERATIONS}
+WAIT_HELPERS = {op.name: (op.verb, op.path) for op in POLLING_HELPERS}
 
 HEADING = re.compile(r"^## `client\.aisearch\.(?P<resource>[\w.]+)`$")
 ROW = re.compile(
@@ -114,12 +62,13 @@ def _listed(page: str) -> tuple[dict[str, tuple[str, str]], set[str]]:
     return rows, polls
 
 
-def test_page_lists_exactly_the_46_operations_and_the_wait_helpers(page: str) -> None:
+def test_page_lists_exactly_the_registered_operations_and_the_wait_helpers(page: str) -> None:
     rows, polls = _listed(page)
-    assert len(EXPECTED) == 46
+    assert len(EXPECTED) == len(OPERATIONS)  # no name registered twice
     assert rows == {**EXPECTED, **WAIT_HELPERS}
     assert polls == set(WAIT_HELPERS)
-    assert "46 API operations and 3 polling helpers." in page
+    counts = f"{len(OPERATIONS)} API operations and {len(POLLING_HELPERS)} polling helpers."
+    assert counts in page
 
 
 @pytest.mark.parametrize(

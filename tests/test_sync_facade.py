@@ -6,6 +6,7 @@ import asyncio
 import gc
 import importlib
 import inspect
+import os
 import pkgutil
 import subprocess
 import sys
@@ -253,6 +254,22 @@ def test_client_constructors_match_except_the_session() -> None:
 def test_committed_sync_facade_is_fresh() -> None:
     result = subprocess.run(
         [sys.executable, "scripts/gen_sync.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_generation_reads_this_checkout_not_the_first_cfaisearch_on_the_path(
+    tmp_path: Path,
+) -> None:
+    impostor = tmp_path / "cfaisearch"
+    impostor.mkdir()
+    (impostor / "__init__.py").write_text("raise ImportError('the wrong cfaisearch')\n")
+    result = subprocess.run(
+        [sys.executable, "scripts/gen_sync.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr[-3000:]
 

@@ -10,18 +10,16 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .._client import (
+from .._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncCloudflare
+from .._portal import Portal
+from .._transport import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_SIZE,
-    DEFAULT_MAX_RETRIES,
     DEFAULT_POOL_SIZE,
-    DEFAULT_TIMEOUT,
-    AsyncCloudflare,
+    SessionFactory,
 )
-from .._portal import Portal
 
 if TYPE_CHECKING:
-    from .._transport import SessionFactory
     from .aisearch import AISearch
 
 __all__ = ["Cloudflare"]

@@ -239,9 +239,9 @@ class Instances:
         search: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPager[InstanceListItem]:
-        """List instances, page by page (iterate for every instance).
+        """List the instances, page by page (iterate for all).
 
-        ``search`` matches part of the id; ``namespace`` restricts to one namespace.
+        ``search`` matches part of the id.
         """
         from .._pagination import SyncPager
 
@@ -558,9 +558,9 @@ class InstancesWithRawResponse:
         search: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Page[InstanceListItem]]:
-        """List instances, page by page (iterate for every instance).
+        """List the instances, page by page (iterate for all).
 
-        ``search`` matches part of the id; ``namespace`` restricts to one namespace.
+        ``search`` matches part of the id.
         """
         return self._portal.call(
             self._async.list,

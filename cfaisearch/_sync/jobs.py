@@ -41,10 +41,10 @@ class Jobs:
         description: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> Job:
-        """Start an indexing job for instance ``id``.
+        """Start syncing instance ``id`` with its data source.
 
-        Not retried after the request may have reached the server (a repeat
-        could start a second job); see the retry policy in the docs.
+        Not retried once the request may have reached the server (a repeat
+        could start a second job; manual syncs are rate limited).
         """
         return self._portal.call(
             self._async.create, id, account_id=account_id, description=description, **options
@@ -71,19 +71,19 @@ class Jobs:
         self,
         job_id: str,
         *,
-        id: str,
         account_id: str | None = None,
+        id: str,
         **options: Unpack[RequestOptions],
     ) -> Job:
-        """Get the details of job ``job_id`` of instance ``id``."""
-        return self._portal.call(self._async.get, job_id, id=id, account_id=account_id, **options)
+        """Get job ``job_id`` of instance ``id``."""
+        return self._portal.call(self._async.get, job_id, account_id=account_id, id=id, **options)
 
     def logs(
         self,
         job_id: str,
         *,
-        id: str,
         account_id: str | None = None,
+        id: str,
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
@@ -92,8 +92,8 @@ class Jobs:
         return self._portal.call(
             self._async.logs,
             job_id,
-            id=id,
             account_id=account_id,
+            id=id,
             page=page,
             per_page=per_page,
             **options,
@@ -103,8 +103,8 @@ class Jobs:
         self,
         job_id: str,
         *,
-        id: str,
         account_id: str | None = None,
+        id: str,
         poll_interval: float = 2.0,
         timeout: float = 600.0,
     ) -> Job:
@@ -117,8 +117,8 @@ class Jobs:
         return self._portal.call(
             self._async.wait,
             job_id,
-            id=id,
             account_id=account_id,
+            id=id,
             poll_interval=poll_interval,
             timeout=timeout,
         )
@@ -139,10 +139,10 @@ class JobsWithRawResponse:
         description: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Job]:
-        """Start an indexing job for instance ``id``.
+        """Start syncing instance ``id`` with its data source.
 
-        Not retried after the request may have reached the server (a repeat
-        could start a second job); see the retry policy in the docs.
+        Not retried once the request may have reached the server (a repeat
+        could start a second job; manual syncs are rate limited).
         """
         return self._portal.call(
             self._async.create, id, account_id=account_id, description=description, **options
@@ -166,19 +166,19 @@ class JobsWithRawResponse:
         self,
         job_id: str,
         *,
-        id: str,
         account_id: str | None = None,
+        id: str,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Job]:
-        """Get the details of job ``job_id`` of instance ``id``."""
-        return self._portal.call(self._async.get, job_id, id=id, account_id=account_id, **options)
+        """Get job ``job_id`` of instance ``id``."""
+        return self._portal.call(self._async.get, job_id, account_id=account_id, id=id, **options)
 
     def logs(
         self,
         job_id: str,
         *,
-        id: str,
         account_id: str | None = None,
+        id: str,
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
@@ -187,8 +187,8 @@ class JobsWithRawResponse:
         return self._portal.call(
             self._async.logs,
             job_id,
-            id=id,
             account_id=account_id,
+            id=id,
             page=page,
             per_page=per_page,
             **options,
@@ -198,8 +198,8 @@ class JobsWithRawResponse:
         self,
         job_id: str,
         *,
-        id: str,
         account_id: str | None = None,
+        id: str,
         poll_interval: float = 2.0,
         timeout: float = 600.0,
     ) -> RawResponse[Job]:
@@ -212,8 +212,8 @@ class JobsWithRawResponse:
         return self._portal.call(
             self._async.wait,
             job_id,
-            id=id,
             account_id=account_id,
+            id=id,
             poll_interval=poll_interval,
             timeout=timeout,
         )

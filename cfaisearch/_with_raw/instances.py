@@ -234,9 +234,9 @@ class AsyncInstancesWithRawResponse:
         search: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Page[InstanceListItem]]:
-        """List instances, page by page (iterate for every instance).
+        """List the instances, page by page (iterate for all).
 
-        ``search`` matches part of the id; ``namespace`` restricts to one namespace.
+        ``search`` matches part of the id.
         """
         return await raw_response(
             self._resource.list(

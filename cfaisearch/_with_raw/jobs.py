@@ -33,10 +33,10 @@ class AsyncJobsWithRawResponse:
         description: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Job]:
-        """Start an indexing job for instance ``id``.
+        """Start syncing instance ``id`` with its data source.
 
-        Not retried after the request may have reached the server (a repeat
-        could start a second job); see the retry policy in the docs.
+        Not retried once the request may have reached the server (a repeat
+        could start a second job; manual syncs are rate limited).
         """
         return await raw_response(
             self._resource.create(id, account_id=account_id, description=description, **options)
@@ -62,21 +62,21 @@ class AsyncJobsWithRawResponse:
         self,
         job_id: str,
         *,
-        id: str,
         account_id: str | None = None,
+        id: str,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Job]:
-        """Get the details of job ``job_id`` of instance ``id``."""
+        """Get job ``job_id`` of instance ``id``."""
         return await raw_response(
-            self._resource.get(job_id, id=id, account_id=account_id, **options)
+            self._resource.get(job_id, account_id=account_id, id=id, **options)
         )
 
     async def logs(
         self,
         job_id: str,
         *,
-        id: str,
         account_id: str | None = None,
+        id: str,
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
@@ -84,7 +84,7 @@ class AsyncJobsWithRawResponse:
         """Get one page of the log entries of job ``job_id``."""
         return await raw_response(
             self._resource.logs(
-                job_id, id=id, account_id=account_id, page=page, per_page=per_page, **options
+                job_id, account_id=account_id, id=id, page=page, per_page=per_page, **options
             )
         )
 
@@ -92,8 +92,8 @@ class AsyncJobsWithRawResponse:
         self,
         job_id: str,
         *,
-        id: str,
         account_id: str | None = None,
+        id: str,
         poll_interval: float = 2.0,
         timeout: float = 600.0,
     ) -> RawResponse[Job]:
@@ -105,6 +105,6 @@ class AsyncJobsWithRawResponse:
         """
         return await raw_response(
             self._resource.wait(
-                job_id, id=id, account_id=account_id, poll_interval=poll_interval, timeout=timeout
+                job_id, account_id=account_id, id=id, poll_interval=poll_interval, timeout=timeout
             )
         )

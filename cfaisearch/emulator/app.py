@@ -1,4 +1,4 @@
-"""The aiohttp application: route table (46 operations) and start-up/shutdown."""
+"""The aiohttp application: route table (every operation) and start-up/shutdown."""
 
 from __future__ import annotations
 

@@ -79,6 +79,7 @@ class AsyncNamespaceInstances(AsyncResource):
         *,
         account_id: str | None = None,
         id: str,
+        # BEGIN _InstanceCreateSettings (scripts/gen_sync.py writes these)
         ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
         aisearch_model: str | NotGiven | None = NOT_GIVEN,
         cache: bool | NotGiven = NOT_GIVEN,
@@ -107,6 +108,7 @@ class AsyncNamespaceInstances(AsyncResource):
         sync_interval: SyncInterval | NotGiven = NOT_GIVEN,
         token_id: str | NotGiven = NOT_GIVEN,
         type: InstanceType | NotGiven | None = NOT_GIVEN,
+        # END _InstanceCreateSettings
         **options: Unpack[RequestOptions],
     ) -> Instance:
         """Create instance ``id`` in namespace ``name``.
@@ -131,6 +133,7 @@ class AsyncNamespaceInstances(AsyncResource):
         *,
         account_id: str | None = None,
         name: str,
+        # BEGIN _InstanceUpdateSettings (scripts/gen_sync.py writes these)
         ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
         aisearch_model: str | NotGiven | None = NOT_GIVEN,
         cache: bool | NotGiven = NOT_GIVEN,
@@ -163,6 +166,7 @@ class AsyncNamespaceInstances(AsyncResource):
         system_prompt_index_summarization: str | NotGiven | None = NOT_GIVEN,
         system_prompt_rewrite_query: str | NotGiven | None = NOT_GIVEN,
         token_id: str | NotGiven = NOT_GIVEN,
+        # END _InstanceUpdateSettings
         **options: Unpack[RequestOptions],
     ) -> Instance:
         """Change the settings given; the others keep their values.
@@ -227,6 +231,7 @@ class AsyncNamespaceInstances(AsyncResource):
             options=resolve_options(options),
         )
 
+    # BEGIN overloads of chat_completions (scripts/gen_sync.py writes these)
     @overload
     async def chat_completions(
         self,
@@ -268,6 +273,8 @@ class AsyncNamespaceInstances(AsyncResource):
         stream: bool,
         **options: Unpack[RequestOptions],
     ) -> ChatCompletion | AsyncChatCompletionStream[ChatCompletion]: ...
+
+    # END overloads of chat_completions
 
     async def chat_completions(
         self,

@@ -124,6 +124,7 @@ class AsyncNamespaces(AsyncResource):
             options=resolve_options(options),
         )
 
+    # BEGIN overloads of chat_completions (scripts/gen_sync.py writes these)
     @overload
     async def chat_completions(
         self,
@@ -162,6 +163,8 @@ class AsyncNamespaces(AsyncResource):
         stream: bool,
         **options: Unpack[RequestOptions],
     ) -> NamespaceChatCompletion | AsyncChatCompletionStream[NamespaceChatCompletion]: ...
+
+    # END overloads of chat_completions
 
     async def chat_completions(
         self,

@@ -10,7 +10,7 @@ is what you send, ``IndexMethod`` what you get back).
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 if sys.version_info >= (3, 11):
@@ -22,10 +22,13 @@ from .chat import MessageRole
 from .instances import (
     BoostDirection,
     CacheThreshold,
+    CacheTTL,
     FusionMethod,
+    InstanceType,
     KeywordMatchMode,
     KeywordTokenizer,
     MetadataType,
+    SyncInterval,
 )
 
 __all__ = [
@@ -164,6 +167,62 @@ class SourceParam(TypedDict, total=False):
     prefix: str
     r2_jurisdiction: str
     web_crawler: WebCrawlerParam
+
+
+# -- instance settings -------------------------------------------------------------------
+# The keywords of an instance's ``create`` and ``update``, declared once here:
+# scripts/gen_sync.py writes them (sorted, each also accepting ``NOT_GIVEN``)
+# into both methods of both instance families and both clients, and
+# tests/integration/test_settings_roundtrip.py checks the emulator keeps each one.
+
+
+class _InstanceSettings(TypedDict, total=False):
+    """What ``create`` and ``update`` both accept."""
+
+    ai_gateway_id: str | None
+    aisearch_model: str | None
+    cache: bool
+    cache_threshold: CacheThreshold
+    cache_ttl: CacheTTL
+    chunk: bool
+    chunk_overlap: int
+    chunk_size: int
+    custom_metadata: Iterable[CustomMetadataFieldParam]
+    embedding_model: str | None
+    fusion_method: FusionMethod
+    index_method: IndexMethodParam
+    indexing_options: IndexingOptionsParam | None
+    max_num_results: int
+    metadata: InstanceMetadataParam
+    public_endpoint_params: PublicEndpointParam
+    reranking: bool
+    reranking_model: str | None
+    retrieval_options: RetrievalOptionsParam | None
+    rewrite_model: str | None
+    rewrite_query: bool
+    score_threshold: float
+    source: str | None
+    source_params: SourceParam | None
+    sync_interval: SyncInterval
+    token_id: str
+
+
+class _InstanceCreateSettings(_InstanceSettings, total=False):
+    """The settings of a new instance."""
+
+    hybrid_search_enabled: bool
+    type: InstanceType | None
+
+
+class _InstanceUpdateSettings(_InstanceSettings, total=False):
+    """The settings an existing instance can change."""
+
+    paused: bool
+    summarization: bool
+    summarization_model: str | None
+    system_prompt_aisearch: str | None
+    system_prompt_index_summarization: str | None
+    system_prompt_rewrite_query: str | None
 
 
 # -- conversations ----------------------------------------------------------------------

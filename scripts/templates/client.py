@@ -1,0 +1,83 @@
+"""``Cloudflare``: the synchronous client, a facade over ``AsyncCloudflare``."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from cfaisearch._client import AsyncCloudflare
+from cfaisearch._portal import Portal
+
+if TYPE_CHECKING:
+    from cfaisearch._sync.aisearch import AISearch
+
+__all__ = ["Cloudflare"]
+
+
+class Cloudflare:
+    """Synchronous client for Cloudflare's AI Search API.
+
+    Same keywords and methods as :class:`AsyncCloudflare`, called directly.
+    Calls run on a private event loop owned by this client (driven by the
+    calling thread itself, or by a background thread when the caller already
+    runs a loop), so it works from any thread, from several threads at once,
+    and inside a running event loop (Jupyter). Close it with :meth:`close` or
+    use it as a context manager.
+
+    An ``aiohttp.ClientSession`` belongs to the event loop it was made on, and
+    this client's loop is private, so it takes no ready-made session: pass
+    ``http_session_factory``, a function that returns a new session. It is
+    called once, on the private loop, at the first request, and the client
+    closes that session in :meth:`close`.
+    """
+
+    # scripts/gen_sync.py: AsyncCloudflare's keywords, but http_session.
+    def __init__(self, **keywords: Any) -> None:
+        self._async = AsyncCloudflare(**keywords)
+        # Resources, pagers, streams and downloads taken from this client hold
+        # the portal, so the session closes when the last of them (or the
+        # client) is collected, or at interpreter exit, if close() was not called.
+        self._portal = Portal(final=self._async.aclose)
+
+    @property
+    def account_id(self) -> str | None:
+        """The default account id for calls that do not pass one."""
+        return self._async.account_id
+
+    @property
+    def base_url(self) -> str:
+        return self._async.base_url
+
+    @property
+    def timeout(self) -> float | None:
+        return self._async.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._async.max_retries
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace("AsyncCloudflare", "Cloudflare", 1)
+
+    @cached_property
+    def aisearch(self) -> AISearch:
+        """AI Search: instances, namespaces, items, jobs and tokens."""
+        from cfaisearch._sync.aisearch import AISearch
+
+        return AISearch(self._portal, self._async.aisearch)
+
+    def close(self) -> None:
+        """Close the connection pool and the private event loop; idempotent."""
+        self._portal.close()
+
+    def __enter__(self) -> Cloudflare:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
