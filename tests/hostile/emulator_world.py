@@ -8,6 +8,7 @@ endpoint still answers with strict JSON afterwards (and after a restart).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -171,6 +172,12 @@ async def populate(world: World) -> None:
     )
     job = await world.ok("POST", f"/instances/{R2_INSTANCE}/jobs", {"description": "first"})
     world.job_id = job["id"]
+    # A running job keeps adding log lines; snapshots compare a settled world.
+    for _ in range(200):
+        if (await world.ok("GET", f"/instances/{R2_INSTANCE}/jobs/{world.job_id}")).get("ended_at"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"job {world.job_id} did not end")
 
 
 @contextlib.asynccontextmanager
