@@ -550,7 +550,7 @@ import ssl
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from .._client import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -563,10 +563,15 @@ from .._client import (
 from .._portal import Portal
 
 if TYPE_CHECKING:
+    from .._client import ClientCall
+    from .._retry import RetryPolicy
     from .._transport import SessionFactory
     from .aisearch import AISearch
 
 __all__ = ["Cloudflare"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class Cloudflare:
@@ -610,8 +615,23 @@ class Cloudflare:
     def max_retries(self) -> int:
         return self._async.max_retries
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How long to wait between attempts, and the longest ``Retry-After`` honoured."""
+        return self._async.retry_policy
+
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncCloudflare", "Cloudflare", 1)
+
+    def run(self, fn: ClientCall[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run ``fn(async_client, *args, **kwargs)`` on this client's event loop; return its result.
+
+        ``async_client`` is the ``AsyncCloudflare`` this client drives: same
+        settings, same connection pool. Use it for what is easier with the
+        async API, such as many requests at once (``asyncio.gather``). It
+        belongs to this client's private loop, so use it only inside ``fn``.
+        """
+        return self._portal.call(fn, self._async, *args, **kwargs)
 
     @cached_property
     def aisearch(self) -> AISearch:
