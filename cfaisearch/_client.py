@@ -8,10 +8,20 @@ import platform
 import ssl
 import time
 import typing
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Final,
+    Literal,
+    ParamSpec,
+    TypeAlias,
+    TypeVar,
+    overload,
+)
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import attrs
@@ -57,6 +67,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 log = logging.getLogger("cfaisearch")
 
 DEFAULT_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
@@ -165,6 +176,9 @@ class AsyncCloudflare:
     ``connection_pool_size`` and ``verify``), or ``http_session_factory``, a
     function returning a new session, called once on first use on the loop
     that runs the requests (the client closes that session).
+
+    ``retry_policy`` (a :class:`RetryPolicy`) sets the waits between attempts;
+    ``max_retries`` how many there may be.
     """
 
     def __init__(
@@ -186,6 +200,7 @@ class AsyncCloudflare:
         verify: bool | ssl.SSLContext = True,
         http_session_factory: SessionFactory | None = None,
         http_session: aiohttp.ClientSession | None = None,
+        retry_policy: RetryPolicy | None = None,
         _strict_response_validation: bool = False,
     ) -> None:
         _positive(timeout, "timeout", allow_none=True)
@@ -215,6 +230,11 @@ class AsyncCloudflare:
         for header, value in (default_headers or {}).items():
             _check_header_name(header)
             _check_header_value(value, f"`default_headers[{header!r}]`")
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise TypeError(
+                "`retry_policy` must be a cfaisearch.RetryPolicy, "
+                f"got {type(retry_policy).__name__}"
+            )
         if not isinstance(_strict_response_validation, bool):
             raise TypeError(
                 "`_strict_response_validation` must be a bool, "
@@ -244,7 +264,7 @@ class AsyncCloudflare:
             follow_redirects=follow_redirects,
             max_response_size=max_response_size,
         )
-        self._retry = RetryPolicy()
+        self._retry: Final = RetryPolicy() if retry_policy is None else retry_policy
         self._strict_response_validation: Final = _strict_response_validation
 
     @staticmethod
@@ -306,6 +326,11 @@ class AsyncCloudflare:
             f"auth={self._auth_scheme!r}, timeout={self.timeout!r}, "
             f"max_retries={self.max_retries!r})"
         )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How long to wait between attempts, and the longest ``Retry-After`` honoured."""
+        return self._retry
 
     @cached_property
     def aisearch(self) -> AsyncAISearch:
@@ -690,3 +715,7 @@ class AsyncCloudflare:
 def _replayable(payload: bytes | MultipartForm | None) -> bool:
     """Whether the request body can be sent again (a half-read file object cannot)."""
     return not isinstance(payload, MultipartForm) or payload.replayable
+
+
+ClientCall: TypeAlias = Callable[Concatenate[AsyncCloudflare, _P], Awaitable[_T]]
+"""An async function taking an ``AsyncCloudflare`` first: what ``Cloudflare.run`` runs."""

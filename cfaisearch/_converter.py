@@ -32,7 +32,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from cattrs.strategies import configure_union_passthrough
 
 from ._exceptions import ShapeError
-from ._wire import MODEL_NAMES, wire_bool
+from ._wire import wire_bool, wire_name, wire_names
 
 __all__ = ["converter", "make_converter", "parse_datetime", "structure"]
 
@@ -188,8 +188,7 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     configure_union_passthrough(str | int | float | bool | None, conv)
 
     def attrs_hook_factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
-        renames = MODEL_NAMES.get(cls.__name__, {})
-        overrides = {attr: override(rename=wire) for attr, wire in renames.items()}
+        overrides = {attr: override(rename=key) for attr, key in wire_names(cls).items()}
         fn: Callable[[Any, Any], Any] = make_dict_structure_fn(
             cls,
             conv,
@@ -303,12 +302,11 @@ class _Tolerant:
     def _plan(self, cls: type[Any]) -> tuple[_Field, ...]:
         plan = self._fields.get(cls)
         if plan is None:
-            renames = MODEL_NAMES.get(cls.__name__, {})
             plan = tuple(
                 _Field(
                     name=a.name,
                     alias=a.alias,
-                    wire=renames.get(a.name, a.name),
+                    wire=wire_name(a),
                     type=a.type,
                     required=a.default is attrs.NOTHING,
                 )

@@ -10,9 +10,10 @@ chat completions) are repeated on any transient failure.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -25,17 +26,45 @@ __all__ = ["RetryPolicy"]
 _RETRYABLE_STATUS: Final = frozenset({408, 429})
 
 
+def _seconds(_: object, field: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise ValueError(f"`{field.name}` must be a number of seconds >= 0, got {value!r}")
+
+
+def _fraction(_: object, field: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"`{field.name}` must be a number from 0 to 1, got {value!r}")
+
+
+def _callable(_: object, field: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise TypeError(f"`{field.name}` must be an async function, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
-    """Exponential backoff with jitter, bounded, honouring ``Retry-After``."""
+    """How long to wait before each retry: exponential backoff with jitter, or ``Retry-After``.
 
-    initial_delay: float = 0.5
-    max_delay: float = 8.0
-    jitter: float = 0.25
+    Pass one as ``AsyncCloudflare(retry_policy=...)`` (or ``Cloudflare``);
+    ``max_retries`` says how many retries there may be, and which requests may
+    be retried at all is not configurable (see docs/reliability.md). Retry
+    number *n* waits ``min(initial_delay * 2**(n-1), max_delay)``, minus up to
+    ``jitter`` of it at random, unless the answer asked for a wait with
+    ``Retry-After``.
+    """
+
+    initial_delay: float = attrs.field(default=0.5, validator=_seconds)
+    """Seconds before the first retry."""
+    max_delay: float = attrs.field(default=8.0, validator=_seconds)
+    """The longest backoff, in seconds (a ``Retry-After`` may ask for more)."""
+    jitter: float = attrs.field(default=0.25, validator=_fraction)
     """Fraction of the delay that may be randomly removed, so clients desynchronise."""
-    max_retry_after: float = 60.0
+    max_retry_after: float = attrs.field(default=60.0, validator=_seconds)
     """The longest ``Retry-After`` waited for; a longer one fails the call at once."""
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    sleep: Callable[[float], Awaitable[None]] = attrs.field(
+        default=asyncio.sleep, validator=_callable
+    )
+    """How to wait (``asyncio.sleep``); tests pass one that returns at once."""
 
     def status_reason(self, status: int, *, retry_safe: bool) -> str | None:
         """Why a response with this status may be retried, or None if it may not."""

@@ -1,44 +1,58 @@
 """How the wire (JSON) spells things differently from Python: names and booleans.
 
-Kept in one declarative place so that request building and response decoding
-cannot disagree, and so a new alias is added in exactly one place.
+A model attribute whose JSON key differs from its Python name says so on the
+field itself (``attrs.field(metadata=wire("fileKey"))``). Response decoding and
+request building both read that one declaration, so they cannot disagree.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["BODY_NAMES", "MODEL_NAMES", "wire_bool"]
+import attrs
 
-BODY_NAMES: Final[Mapping[str, str]] = {
-    "aisearch_options": "ai_search_options",
-    "aisearch_model": "ai_search_model",
-    "system_prompt_aisearch": "system_prompt_ai_search",
-}
-"""Method keyword -> JSON key, for request bodies of every operation."""
+__all__ = ["body_names", "wire", "wire_bool", "wire_name", "wire_names"]
 
-MODEL_NAMES: Final[Mapping[str, Mapping[str, str]]] = {
-    "Instance": {"aisearch_model": "ai_search_model"},
-    "InstanceListItem": {
-        "aisearch_model": "ai_search_model",
-        "system_prompt_aisearch": "system_prompt_ai_search",
-    },
-    "BoostBy": {"data_type": "dataType"},
-    "EngineR2": {
-        "metadata_size_bytes": "metadataSizeBytes",
-        "object_count": "objectCount",
-        "payload_size_bytes": "payloadSizeBytes",
-    },
-    "EngineVectorize": {"vectors_count": "vectorsCount"},
-    "ItemLog": {
-        "chunk_count": "chunkCount",
-        "error_type": "errorType",
-        "file_key": "fileKey",
-        "processing_time_ms": "processingTimeMs",
-    },
-}
-"""Model class name -> {attribute -> JSON key}, for decoding responses."""
+_WIRE_KEY: Final = "cfaisearch.wire"
+"""The attrs metadata key holding a field's JSON key."""
+
+_REQUEST_ONLY_NAMES: Final[Mapping[str, str]] = {"aisearch_options": "ai_search_options"}
+"""Body keywords that no response model has a field for: method keyword -> JSON key."""
+
+
+def wire(name: str) -> dict[str, str]:
+    """Field metadata saying the attribute is spelled ``name`` in JSON."""
+    return {_WIRE_KEY: name}
+
+
+def wire_name(field: attrs.Attribute[Any]) -> str:
+    """The JSON key of an attrs field: its declared wire name, or its own name."""
+    name: str = field.metadata.get(_WIRE_KEY, field.name)
+    return name
+
+
+def wire_names(cls: type[Any]) -> dict[str, str]:
+    """Attribute -> JSON key, for the attributes of ``cls`` that JSON spells differently."""
+    return {
+        field.name: key
+        for field in attrs.fields(cls)
+        if (key := field.metadata.get(_WIRE_KEY)) is not None
+    }
+
+
+@functools.cache
+def body_names() -> Mapping[str, str]:
+    """Method keyword -> JSON key, for request bodies of every operation.
+
+    The instance settings a request sends are the fields of the instance
+    models, so their wire names are read from those fields.
+    """
+    # Imported here: the models import this module for ``wire``.
+    from .types.instances import Instance, InstanceListItem
+
+    return {**wire_names(Instance), **wire_names(InstanceListItem), **_REQUEST_ONLY_NAMES}
 
 
 _BOOL_STRINGS: Final[Mapping[str, bool]] = {"true": True, "false": False, "1": True, "0": False}

@@ -59,7 +59,11 @@ async def _no_wait(delay: float) -> None:
     """Fixture clients retry at once rather than sleep the backoff or Retry-After delay."""
 
 
-_INSTANT_RETRIES: Final = RetryPolicy(sleep=_no_wait)
+_FIXTURE_OPTIONS: Final[Mapping[str, Any]] = {
+    "retry_policy": RetryPolicy(sleep=_no_wait),
+    "_strict_response_validation": True,
+}
+"""Client keywords of the fixture clients, unless the caller passes its own."""
 
 Server = Emulator | AsyncEmulator
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -88,18 +92,17 @@ def pytest_configure(config: pytest.Config) -> None:
 def async_client_for(server: Server, **options: Any) -> AsyncCloudflare:
     """An ``AsyncCloudflare`` pointed at ``server``, retrying without backoff waits.
 
-    ``options`` are ``AsyncCloudflare`` keywords (``max_retries``, ``timeout``, ...).
+    ``options`` are ``AsyncCloudflare`` keywords (``max_retries``, ``timeout``, ...);
+    pass ``retry_policy=RetryPolicy()`` to wait between retries as a real client does.
     Responses are validated strictly unless ``_strict_response_validation=False``
     is passed: a test should fail on a response that does not fit the models.
     """
-    client = AsyncCloudflare(
+    return AsyncCloudflare(
         api_token=server.api_token,
         account_id=server.account_id,
         base_url=server.base_url,
-        **{"_strict_response_validation": True, **options},
+        **{**_FIXTURE_OPTIONS, **options},
     )
-    client._retry = _INSTANT_RETRIES
-    return client
 
 
 def client_for(server: Server, **options: Any) -> Cloudflare:
@@ -107,14 +110,12 @@ def client_for(server: Server, **options: Any) -> Cloudflare:
 
     Strict about responses, like :func:`async_client_for`.
     """
-    client = Cloudflare(
+    return Cloudflare(
         api_token=server.api_token,
         account_id=server.account_id,
         base_url=server.base_url,
-        **{"_strict_response_validation": True, **options},
+        **{**_FIXTURE_OPTIONS, **options},
     )
-    client._async._retry = _INSTANT_RETRIES
-    return client
 
 
 # -- fixtures --------------------------------------------------------------------------
@@ -261,9 +262,8 @@ def seed_documents(
 ) -> list[Item]:
     """:func:`async_seed_documents` for the sync ``Cloudflare`` client."""
     # The uploads run concurrently on the sync client's own event loop.
-    return client._portal.call(
+    return client.run(
         async_seed_documents,
-        client._async,
         documents,
         instance=instance,
         namespace=namespace,

@@ -9,8 +9,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
 
-from cfaisearch import AsyncCloudflare, Cloudflare
-from cfaisearch._retry import RetryPolicy
+from cfaisearch import AsyncCloudflare, Cloudflare, RetryPolicy
 
 TOKEN = "test-token-0123456789abcdef"
 ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -30,19 +29,25 @@ STRICT = {"_strict_response_validation": True}
 
 
 def make_async(**kwargs: object) -> AsyncCloudflare:
-    options: dict[str, object] = {"api_token": TOKEN, "account_id": ACCOUNT, **STRICT}
+    options: dict[str, object] = {
+        "api_token": TOKEN,
+        "account_id": ACCOUNT,
+        "retry_policy": FAST_RETRIES,
+        **STRICT,
+    }
     options.update(kwargs)
-    client = AsyncCloudflare(**options)  # type: ignore[arg-type]
-    client._retry = FAST_RETRIES
-    return client
+    return AsyncCloudflare(**options)  # type: ignore[arg-type]
 
 
 def make_sync(**kwargs: object) -> Cloudflare:
-    options: dict[str, object] = {"api_token": TOKEN, "account_id": ACCOUNT, **STRICT}
+    options: dict[str, object] = {
+        "api_token": TOKEN,
+        "account_id": ACCOUNT,
+        "retry_policy": FAST_RETRIES,
+        **STRICT,
+    }
     options.update(kwargs)
-    client = Cloudflare(**options)  # type: ignore[arg-type]
-    client._async._retry = FAST_RETRIES
-    return client
+    return Cloudflare(**options)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 
 import cfaisearch as cf
-from cfaisearch._retry import RetryPolicy
+from cfaisearch.emulator import Emulator
+from cfaisearch.testing import async_client_for, client_for
 
 from .conftest import ACCOUNT, ServeFn, envelope, make_async
 
@@ -114,8 +115,7 @@ async def test_job_create_is_retried_on_429(serve: ServeFn) -> None:
     async def record(delay: float) -> None:
         delays.append(delay)
 
-    async with make_async(base_url=base) as client:
-        client._retry = RetryPolicy(sleep=record)
+    async with make_async(base_url=base, retry_policy=cf.RetryPolicy(sleep=record)) as client:
         job = await client.aisearch.instances.jobs.create("docs")
     assert job.id == "j1"
     assert script.calls == 2
@@ -135,8 +135,7 @@ async def test_connection_refused_is_retried_even_for_create() -> None:
     async def record(delay: float) -> None:
         attempts.append(delay)
 
-    async with make_async(base_url=base) as client:
-        client._retry = RetryPolicy(sleep=record)
+    async with make_async(base_url=base, retry_policy=cf.RetryPolicy(sleep=record)) as client:
         with pytest.raises(cf.APIConnectionError) as info:
             await client.aisearch.instances.jobs.create("docs")
     assert not info.value.reached_server
@@ -235,9 +234,74 @@ async def test_each_retry_is_logged_at_debug(
 
 
 def test_backoff_doubles_and_is_capped() -> None:
-    policy = RetryPolicy()
+    policy = cf.RetryPolicy()
     for retries, (low, high) in enumerate(
         [(0.375, 0.5), (0.75, 1.0), (1.5, 2.0), (3.0, 4.0), (6.0, 8.0), (6.0, 8.0)]
     ):
         delay = policy.delay(retries)
         assert low <= delay <= high
+
+
+async def test_the_retry_policy_option_sets_the_waits(serve: ServeFn) -> None:
+    script = Script((503, failure(), {}), (503, failure(), {}), OK_GET)
+    base = await serve(app_for("GET", f"{PATH}/j1", script))
+    delays: list[float] = []
+
+    async def record(delay: float) -> None:
+        delays.append(delay)
+
+    policy = cf.RetryPolicy(initial_delay=0.1, jitter=0, sleep=record)
+    async with make_async(base_url=base, retry_policy=policy) as client:
+        assert client.retry_policy is policy
+        await client.aisearch.instances.jobs.get("j1", id="docs")
+    assert delays == [0.1, 0.2]
+
+
+async def test_a_retry_after_over_the_policys_limit_fails_at_once(serve: ServeFn) -> None:
+    script = Script((429, failure(), {"Retry-After": "5"}), OK_GET)
+    base = await serve(app_for("GET", f"{PATH}/j1", script))
+    policy = cf.RetryPolicy(max_retry_after=2)
+    async with make_async(base_url=base, retry_policy=policy) as client:
+        with pytest.raises(cf.RateLimitError):
+            await client.aisearch.instances.jobs.get("j1", id="docs")
+    assert script.calls == 1
+
+
+def test_the_sync_client_takes_the_same_retry_policy() -> None:
+    policy = cf.RetryPolicy(initial_delay=2)
+    with cf.Cloudflare(api_token="t", account_id=ACCOUNT, retry_policy=policy) as client:
+        assert client.retry_policy is policy
+    with cf.Cloudflare(api_token="t", account_id=ACCOUNT) as client:
+        assert client.retry_policy == cf.RetryPolicy()
+
+
+def test_a_retry_policy_of_the_wrong_type_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"`retry_policy` must be a cfaisearch\.RetryPolicy"):
+        cf.AsyncCloudflare(api_token="t", retry_policy={"initial_delay": 1})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("initial_delay", -1),
+        ("max_delay", float("inf")),
+        ("max_retry_after", "60"),
+        ("jitter", 1.5),
+        ("jitter", True),
+        ("sleep", 0.5),
+    ],
+)
+def test_a_retry_policy_refuses_bad_settings_naming_them(field: str, value: object) -> None:
+    with pytest.raises((TypeError, ValueError), match=f"`{field}` must be"):
+        cf.RetryPolicy(**{field: value})  # type: ignore[arg-type]
+
+
+def test_plugin_clients_skip_the_waits_unless_given_a_policy() -> None:
+    policy = cf.RetryPolicy()
+    with Emulator() as emulator:
+        assert async_client_for(emulator).retry_policy.sleep is not asyncio.sleep
+        assert async_client_for(emulator, retry_policy=policy).retry_policy is policy
+        with client_for(emulator) as fast:
+            assert fast.retry_policy.sleep is not asyncio.sleep
+        with client_for(emulator, retry_policy=policy) as real:
+            assert real.retry_policy is policy

@@ -182,7 +182,22 @@ def test_calling_from_the_portal_thread_is_refused(threaded_base_url: str) -> No
             return client.aisearch.instances.jobs.get("x", id="docs").id
 
         with pytest.raises(cf.CloudflareError, match="deadlock"):
-            client._portal.call(reenter)
+            client.run(lambda _: reenter())
+
+
+def test_run_gives_the_async_client_on_the_clients_own_loop(threaded_base_url: str) -> None:
+    async def fetch_all(aio: cf.AsyncCloudflare, ids: list[str]) -> list[str]:
+        jobs = aio.aisearch.instances.jobs
+        found = await asyncio.gather(*(jobs.get(i, id="docs") for i in ids))
+        return [job.id for job in found]
+
+    with make_sync(base_url=threaded_base_url) as client:
+        assert client.run(fetch_all, ["a", "b", "c"]) == ["a", "b", "c"]
+        # The same client, settings and connection pool as the sync calls use.
+        assert client.run(lambda aio: asyncio.sleep(0, aio)).base_url == threaded_base_url
+        assert client.aisearch.instances.jobs.get("d", id="docs").id == "d"
+    with pytest.raises(cf.CloudflareError, match="closed"):
+        client.run(fetch_all, ["e"])
 
 
 def test_a_client_is_not_used_across_fork() -> None:
@@ -190,7 +205,7 @@ def test_a_client_is_not_used_across_fork() -> None:
         "import os, sys, cfaisearch\n"
         "c = cfaisearch.Cloudflare(api_token='t', account_id='a', base_url='http://127.0.0.1:9')\n"
         "import asyncio\n"
-        "c._portal.call(asyncio.sleep, 0)\n"
+        "c.run(lambda _: asyncio.sleep(0))\n"
         "pid = os.fork()\n"
         "if pid == 0:\n"
         "    try:\n"

@@ -8,10 +8,11 @@ import ssl
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from .._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncCloudflare
 from .._portal import Portal
+from .._retry import RetryPolicy
 from .._transport import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_SIZE,
@@ -20,9 +21,14 @@ from .._transport import (
 )
 
 if TYPE_CHECKING:
+    from .._client import ClientCall
+    from .._retry import RetryPolicy
     from .aisearch import AISearch
 
 __all__ = ["Cloudflare"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class Cloudflare:
@@ -60,6 +66,7 @@ class Cloudflare:
         follow_redirects: bool = False,
         verify: bool | ssl.SSLContext = True,
         http_session_factory: SessionFactory | None = None,
+        retry_policy: RetryPolicy | None = None,
         _strict_response_validation: bool = False,
     ) -> None:
         self._async = AsyncCloudflare(
@@ -78,6 +85,7 @@ class Cloudflare:
             follow_redirects=follow_redirects,
             verify=verify,
             http_session_factory=http_session_factory,
+            retry_policy=retry_policy,
             _strict_response_validation=_strict_response_validation,
         )
         # Resources, pagers, streams and downloads taken from this client hold
@@ -102,8 +110,23 @@ class Cloudflare:
     def max_retries(self) -> int:
         return self._async.max_retries
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How long to wait between attempts, and the longest ``Retry-After`` honoured."""
+        return self._async.retry_policy
+
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncCloudflare", "Cloudflare", 1)
+
+    def run(self, fn: ClientCall[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run ``fn(async_client, *args, **kwargs)`` on this client's event loop; return its result.
+
+        ``async_client`` is the ``AsyncCloudflare`` this client drives: same
+        settings, same connection pool. Use it for what is easier with the
+        async API, such as many requests at once (``asyncio.gather``). It
+        belongs to this client's private loop, so use it only inside ``fn``.
+        """
+        return self._portal.call(fn, self._async, *args, **kwargs)
 
     @cached_property
     def aisearch(self) -> AISearch:

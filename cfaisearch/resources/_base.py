@@ -13,7 +13,7 @@ from urllib.parse import quote
 from .._envelope import retry_after
 from .._exceptions import APIConnectionError, APIStatusError, WaitTimeoutError
 from .._options import NotGiven
-from .._wire import BODY_NAMES
+from .._wire import body_names
 from .._with_raw import WithRawResponse
 
 if TYPE_CHECKING:
@@ -135,8 +135,9 @@ def body(**fields: Any) -> dict[str, Any]:
 
     NOT_GIVEN is left out; an explicit None is sent as JSON null.
     """
+    names = body_names()
     return {
-        BODY_NAMES.get(name, name): value
+        names.get(name, name): value
         for name, value in fields.items()
         if not isinstance(value, NotGiven)
     }

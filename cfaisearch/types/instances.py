@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 import attrs
 
+from .._wire import wire
+
 __all__ = [
     "BoostBy",
     "BoostDirection",
@@ -128,7 +130,7 @@ class BoostBy:
     """
 
     field: str
-    data_type: MetadataType | None = None
+    data_type: MetadataType | None = attrs.field(default=None, metadata=wire("dataType"))
     direction: BoostDirection | None = None
 
 
@@ -193,7 +195,7 @@ class Instance:
     created_at: datetime
     modified_at: datetime
     ai_gateway_id: str | None = None
-    aisearch_model: str | None = None
+    aisearch_model: str | None = attrs.field(default=None, metadata=wire("ai_search_model"))
     cache: bool | None = None
     cache_threshold: CacheThreshold | None = None
     cache_ttl: CacheTTL | None = None
@@ -257,7 +259,7 @@ class InstanceListItem:
     summarization: bool
     sync_interval: SyncInterval
     ai_gateway_id: str | None = None
-    aisearch_model: str | None = None
+    aisearch_model: str | None = attrs.field(default=None, metadata=wire("ai_search_model"))
     cache_threshold: CacheThreshold | None = None
     chunk_overlap: float | None = None
     chunk_size: float | None = None
@@ -278,7 +280,9 @@ class InstanceListItem:
     source: str | None = None
     source_params: SourceParams | None = None
     summarization_model: str | None = None
-    system_prompt_aisearch: str | None = None
+    system_prompt_aisearch: str | None = attrs.field(
+        default=None, metadata=wire("system_prompt_ai_search")
+    )
     system_prompt_index_summarization: str | None = None
     system_prompt_rewrite_query: str | None = None
     token_id: str | None = None
@@ -289,9 +293,9 @@ class InstanceListItem:
 class EngineR2:
     """Storage used by a managed instance's built-in R2 bucket."""
 
-    metadata_size_bytes: int
-    object_count: int
-    payload_size_bytes: int
+    metadata_size_bytes: int = attrs.field(metadata=wire("metadataSizeBytes"))
+    object_count: int = attrs.field(metadata=wire("objectCount"))
+    payload_size_bytes: int = attrs.field(metadata=wire("payloadSizeBytes"))
 
 
 @attrs.frozen(kw_only=True)
@@ -299,7 +303,7 @@ class EngineVectorize:
     """A managed instance's built-in vector index."""
 
     dimensions: int
-    vectors_count: int
+    vectors_count: int = attrs.field(metadata=wire("vectorsCount"))
 
 
 @attrs.frozen(kw_only=True)

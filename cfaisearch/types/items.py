@@ -8,6 +8,7 @@ from typing import Final, Literal, overload
 
 import attrs
 
+from .._wire import wire
 from .instances import MetadataType
 from .search import ChunkItemRef
 
@@ -88,12 +89,12 @@ class ItemLog:
     """One processing event of an item."""
 
     action: str
-    file_key: str
+    file_key: str = attrs.field(metadata=wire("fileKey"))
     timestamp: datetime
-    chunk_count: int | None = None
-    error_type: str | None = None
+    chunk_count: int | None = attrs.field(default=None, metadata=wire("chunkCount"))
+    error_type: str | None = attrs.field(default=None, metadata=wire("errorType"))
     message: str | None = None
-    processing_time_ms: int | None = None
+    processing_time_ms: int | None = attrs.field(default=None, metadata=wire("processingTimeMs"))
 
 
 @attrs.frozen(kw_only=True)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from cfaisearch._client import AsyncCloudflare
 from cfaisearch._portal import Portal
 
 if TYPE_CHECKING:
+    from cfaisearch._client import ClientCall
+    from cfaisearch._retry import RetryPolicy
     from cfaisearch._sync.aisearch import AISearch
 
 __all__ = ["Cloudflare"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class Cloudflare:
@@ -57,8 +62,23 @@ class Cloudflare:
     def max_retries(self) -> int:
         return self._async.max_retries
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How long to wait between attempts, and the longest ``Retry-After`` honoured."""
+        return self._async.retry_policy
+
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncCloudflare", "Cloudflare", 1)
+
+    def run(self, fn: ClientCall[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run ``fn(async_client, *args, **kwargs)`` on this client's event loop; return its result.
+
+        ``async_client`` is the ``AsyncCloudflare`` this client drives: same
+        settings, same connection pool. Use it for what is easier with the
+        async API, such as many requests at once (``asyncio.gather``). It
+        belongs to this client's private loop, so use it only inside ``fn``.
+        """
+        return self._portal.call(fn, self._async, *args, **kwargs)
 
     @cached_property
     def aisearch(self) -> AISearch:

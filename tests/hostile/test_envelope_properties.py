@@ -35,7 +35,7 @@ from cfaisearch._envelope import (
     status_error,
 )
 from cfaisearch._exceptions import ShapeError
-from cfaisearch._wire import MODEL_NAMES
+from cfaisearch._wire import wire_name
 
 from ..conftest import make_async
 
@@ -174,8 +174,7 @@ def shaped(tp: Any) -> st.SearchStrategy[Any]:
     if origin is dict:
         return st.dictionaries(st.text(max_size=6), near(args[1]), max_size=3)
     if isinstance(tp, type) and attrs.has(tp):
-        renames = MODEL_NAMES.get(tp.__name__, {})
-        fields = {renames.get(a.name, a.name): near(a.type) for a in attrs.fields(tp)}
+        fields = {wire_name(a): near(a.type) for a in attrs.fields(tp)}
         return st.fixed_dictionaries({}, optional=fields)
     scalars: dict[Any, st.SearchStrategy[Any]] = {
         type(None): st.none(),

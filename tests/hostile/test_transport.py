@@ -121,9 +121,9 @@ def base(port: int, scheme: str = "http") -> str:
 
 
 def key_client(**kwargs: Any) -> AsyncCloudflare:
-    client = AsyncCloudflare(api_key=KEY, api_email=EMAIL, account_id=ACCOUNT, **kwargs)
-    client._retry = FAST_RETRIES
-    return client
+    return AsyncCloudflare(
+        api_key=KEY, api_email=EMAIL, account_id=ACCOUNT, retry_policy=FAST_RETRIES, **kwargs
+    )
 
 
 async def get_job(client: AsyncCloudflare) -> object:
@@ -341,8 +341,8 @@ async def test_no_exception_in_the_chain_carries_a_credential(
         timeout=0.5,
         max_retries=1,
         follow_redirects=True,
+        retry_policy=FAST_RETRIES,
     )
-    client._retry = FAST_RETRIES
     async with client:
         with pytest.raises(cf.APIError) as info:
             await get_job(client)
