@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import platform
 import ssl
@@ -111,8 +112,13 @@ def _check_header_name(name: object) -> None:
 def _positive(value: object, name: str, *, allow_none: bool) -> None:
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        expected = "a positive number of seconds" + (" or None" if allow_none else "")
+    # inf passes "> 0" but overflows the event loop's timers on every call.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(value) and value > 0)
+    ):
+        expected = "a finite, positive number of seconds" + (" or None" if allow_none else "")
         raise ValueError(f"`{name}` must be {expected}, got {value!r}")
 
 
