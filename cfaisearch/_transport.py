@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Final, Literal, overload
 
 import aiohttp
 import aiohttp.abc
+import aiohttp.http_exceptions
 import aiohttp.payload
 from aiohttp.helpers import get_env_proxy_for_url
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -63,6 +64,12 @@ MAX_REDIRECTS: Final = 5
 _FOLLOWED: Final = frozenset({301, 302, 303, 307, 308})
 # The start of an unfollowed redirect's body, kept on the error for debugging.
 _REDIRECT_BODY_LIMIT: Final = 64 * 1024
+
+# aiohttp >= 3.13 stops a single read that inflates past 32 MiB; older ones
+# inflate it whole, and the byte count of _read_bounded stops it.
+_INFLATED_TOO_FAR: Final[type[Exception] | tuple[()]] = getattr(
+    aiohttp.http_exceptions, "DecompressSizeError", ()
+)
 
 # Set by _TrackingConnector once a connection is in hand: a timeout before that
 # moment (waiting for the pool, connecting) means the request never left.
@@ -388,11 +395,18 @@ async def _read_bounded(resp: aiohttp.ClientResponse, method: str, url: str, lim
     # Chunked, or compressed (the decompressed size is unknown): count as it comes.
     chunks: list[bytes] = []
     size = 0
-    while chunk := await resp.content.readany():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(method, url, limit, "is larger")
-        chunks.append(chunk)
+    try:
+        while chunk := await resp.content.readany():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(method, url, limit, "is larger")
+            chunks.append(chunk)
+    except aiohttp.ClientPayloadError as exc:
+        # A compression bomb: aiohttp refuses a read that inflates too far. It is
+        # an answer too large, not a broken connection to retry.
+        if isinstance(exc.__cause__, _INFLATED_TOO_FAR):
+            raise _too_large(method, url, limit, "inflates to more") from exc
+        raise
     return b"".join(chunks)
 
 

@@ -6,13 +6,16 @@ fix that came with it. Servers listen on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import gzip
 import math
 
 import pytest
+from aiohttp import web
 
+import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
 
-from ..conftest import TOKEN
+from ..conftest import TOKEN, ServeFn, make_async
 
 
 async def get_job(client: AsyncCloudflare) -> object:
@@ -29,3 +32,32 @@ def test_non_finite_client_timeouts_are_a_value_error(option: str, value: float)
     for client_type in (AsyncCloudflare, Cloudflare):
         with pytest.raises(ValueError, match=option):
             client_type(api_token=TOKEN, **{option: value})  # type: ignore[arg-type]
+
+
+# -- rule 14: a compression bomb is a response too large, not a connection error -------------
+
+
+async def test_a_gzip_bomb_is_too_large_and_not_fetched_again(serve: ServeFn) -> None:
+    """Rule 14: 40 KB of gzip inflating to 40 MiB raises ResponseTooLargeError, once.
+
+    aiohttp refuses a read that inflates past 32 MiB; that surfaced as an
+    APIConnectionError with reached_server=True, so reads fetched the bomb again.
+    """
+    bomb = gzip.compress(b" " * (40 * 1024 * 1024))
+    requests = 0
+
+    async def handler(request: web.Request) -> web.Response:
+        nonlocal requests
+        requests += 1
+        return web.Response(
+            body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    origin = await serve(app)
+    async with make_async(base_url=origin, max_response_size=1024 * 1024, max_retries=2) as client:
+        with pytest.raises(cf.ResponseTooLargeError) as info:
+            await get_job(client)
+    assert info.value.limit == 1024 * 1024
+    assert requests == 1
