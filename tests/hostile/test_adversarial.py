@@ -16,6 +16,7 @@ import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
 
 from ..conftest import TOKEN, ServeFn, make_async
+from .test_pagination import Answer, Server, jobs, walk
 
 
 async def get_job(client: AsyncCloudflare) -> object:
@@ -61,3 +62,27 @@ async def test_a_gzip_bomb_is_too_large_and_not_fetched_again(serve: ServeFn) ->
             await get_job(client)
     assert info.value.limit == 1024 * 1024
     assert requests == 1
+
+
+# -- rule 15: a server cycling through pages it ignores the number of ----------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # Two pages in turn, whatever page is asked for.
+        lambda page, per: (jobs(0 if page % 2 else per, per), {}),
+        # The same items in another order each time (an unordered query ignoring page).
+        lambda page, per: (jobs(0, per)[page % per :] + jobs(0, per)[: page % per], {}),
+    ],
+    ids=["alternating pages", "same items reordered"],
+)
+async def test_a_server_repeating_an_earlier_page_ends_the_walk(
+    serve: ServeFn, answer: Answer
+) -> None:
+    """Rule 15: only the page just before was compared, so A, B, A, ... looped forever."""
+    server = Server(answer)
+    base = await server.start(serve)
+    with pytest.raises(cf.PaginationError, match=r"same items as page \d"):
+        await walk(base)
+    assert len(server.asked) <= 3
