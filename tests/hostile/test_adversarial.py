@@ -6,6 +6,8 @@ fix that came with it. Servers listen on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import gzip
 import math
 
@@ -15,7 +17,7 @@ from aiohttp import web
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
 
-from ..conftest import TOKEN, ServeFn, make_async
+from ..conftest import TOKEN, ServeFn, make_async, make_sync
 from .test_pagination import Answer, Server, jobs, walk
 
 
@@ -86,3 +88,40 @@ async def test_a_server_repeating_an_earlier_page_ends_the_walk(
     with pytest.raises(cf.PaginationError, match=r"same items as page \d"):
         await walk(base)
     assert len(server.asked) <= 3
+
+
+# -- rule 9: a dropped sync iterator collected while the client's loop runs ----------------
+
+
+async def test_a_half_read_sync_download_collected_during_a_later_call_is_released(
+    serve: ServeFn,
+) -> None:
+    """Rule 9: the cyclic GC may collect a dropped iterator inside a later call, on the
+    client's own loop; closing it there raised the deadlock guard as an unraisable error
+    and left the connection to a ResourceWarning."""
+
+    async def pdf(request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * 1_000_000, content_type="application/pdf")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", pdf)
+    base = await serve(app)
+
+    async def collect() -> None:
+        gc.collect()
+
+    def scenario() -> bool:
+        with make_sync(base_url=base) as client:
+            items = client.aisearch.namespaces.instances.items
+            download = items.download("it-1", name="default", id="docs")
+            response = download._async._response
+            chunks = download.iter_bytes(1024)
+            next(chunks)
+            cycle: list[object] = [chunks]
+            cycle.append(cycle)  # only the cyclic GC can free it
+            del chunks, cycle, download
+            client._portal.call(collect)  # as if the GC ran during this call
+            client._portal.call(asyncio.sleep, 0)
+            return response.closed
+
+    assert await asyncio.to_thread(scenario)
