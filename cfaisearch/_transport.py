@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import ipaddress
 import logging
 import ssl
 import sys
@@ -153,8 +154,10 @@ class Transport:
         )
         # HTTP(S)_PROXY and NO_PROXY are read here, once: aiohttp's trust_env
         # would look them (and ~/.netrc) up in a worker thread on every request.
-        with contextlib.suppress(LookupError):
-            self._proxy, self._proxy_auth = get_env_proxy_for_url(self._origin)
+        # Never for a loopback origin (a local emulator): a proxy cannot reach it.
+        if not _is_loopback(self._origin.host):
+            with contextlib.suppress(LookupError):
+                self._proxy, self._proxy_auth = get_env_proxy_for_url(self._origin)
         session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
         # One retry layer: aiohttp would otherwise re-send an idempotent request
         # once more on a dropped keep-alive connection, behind max_retries' back.
@@ -345,6 +348,17 @@ class Transport:
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name
+        return False
 
 
 def _same_origin_target(current: URL, location: str | None) -> URL | None:

@@ -10,6 +10,7 @@ import asyncio
 import gc
 import gzip
 import math
+import socket
 
 import pytest
 from aiohttp import web
@@ -17,7 +18,7 @@ from aiohttp import web
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
 
-from ..conftest import TOKEN, ServeFn, make_async, make_sync
+from ..conftest import TOKEN, ServeFn, envelope, make_async, make_sync
 from .test_pagination import Answer, Server, jobs, walk
 
 
@@ -125,3 +126,30 @@ async def test_a_half_read_sync_download_collected_during_a_later_call_is_releas
             return response.closed
 
     assert await asyncio.to_thread(scenario)
+
+
+# -- rule 18: a proxy from the environment is never asked to reach this machine's loopback ----
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_a_loopback_origin_is_not_sent_through_an_environment_proxy(
+    serve: ServeFn, monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    """Rule 18: with HTTP_PROXY set (as in many CI machines), calls to a local emulator
+    (the pytest plugin, the demo) went to the proxy, which cannot reach our loopback."""
+
+    async def job(request: web.Request) -> web.Response:
+        return web.json_response(envelope({"id": "j1", "source": "user"}))
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", job)
+    origin = (await serve(app)).replace("127.0.0.1", host)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    async with make_async(base_url=origin, max_retries=0) as client:
+        assert (await client.aisearch.instances.jobs.get("j1", id="docs")).id == "j1"
