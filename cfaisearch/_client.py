@@ -79,14 +79,16 @@ def _from_env(value: str | None, variable: str) -> str | None:
     return os.environ.get(variable) or None
 
 
-def _check_header_value(value: object, parameter: str) -> None:
+def _check_header_value(
+    value: object, parameter: str, error: type[ValueError] = ConfigurationError
+) -> None:
     """Refuse what aiohttp would reject (or worse, send) as a header value.
 
     The message names the parameter and the position, never the value: it
     is usually a secret.
     """
     if not isinstance(value, str):
-        raise ConfigurationError(f"{parameter} must be a string, got {type(value).__name__}")
+        raise error(f"{parameter} must be a string, got {type(value).__name__}")
     if value.isascii() and value.isprintable():
         return
     position, char = next(
@@ -98,15 +100,17 @@ def _check_header_value(value: object, parameter: str) -> None:
         what = "a non-ASCII character"
     else:
         what = "a control character"
-    raise ConfigurationError(
+    raise error(
         f"{parameter} is not a valid HTTP header value: it contains {what} at position "
         f"{position} of {len(value)}"
     )
 
 
-def _check_header_name(name: object) -> None:
+def _check_header_name(
+    name: object, parameter: str = "default_headers", error: type[ValueError] = ConfigurationError
+) -> None:
     if not isinstance(name, str) or not name or not _TOKEN_CHARS.issuperset(name):
-        raise ConfigurationError(f"`default_headers` has an invalid header name: {name!r}")
+        raise error(f"`{parameter}` has an invalid header name: {name!r}")
 
 
 def _positive(value: object, name: str, *, allow_none: bool) -> None:
@@ -455,6 +459,11 @@ class AsyncCloudflare:
         if headers:
             request_headers.update(headers)
         if options.extra_headers:
+            # Checked here, not by aiohttp: its errors are untyped, and some bad
+            # values (non-ASCII, a name with a space) it would send as they are.
+            for header, value in options.extra_headers.items():
+                _check_header_name(header, "extra_headers", ValueError)
+                _check_header_value(value, f"`extra_headers[{header!r}]`", ValueError)
             request_headers.update(options.extra_headers)
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
         max_retries = (

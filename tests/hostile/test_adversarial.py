@@ -11,6 +11,7 @@ import gc
 import gzip
 import math
 import socket
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -153,3 +154,36 @@ async def test_a_loopback_origin_is_not_sent_through_an_environment_proxy(
         monkeypatch.delenv(name, raising=False)
     async with make_async(base_url=origin, max_retries=0) as client:
         assert (await client.aisearch.instances.jobs.get("j1", id="docs")).id == "j1"
+
+
+# -- rule 3: per-call headers are checked like the client's ----------------------------------
+
+BAD_EXTRA_HEADERS = {
+    "line break": {"Authorization": "Bearer s3cret-value\r\nX-Evil: 1"},
+    "non-ASCII": {"Authorization": "Bearer s3cret-välue"},
+    "NUL": {"X-Auth-Key": "s3cret-value\x00"},
+    "bad name": {"Bad Name": "v"},
+    "not a string": {"X-Count": 5},
+}
+
+
+@pytest.mark.parametrize("headers", BAD_EXTRA_HEADERS.values(), ids=BAD_EXTRA_HEADERS.keys())
+async def test_bad_extra_headers_are_a_value_error_before_any_request(
+    serve: ServeFn, headers: dict[str, Any]
+) -> None:
+    """Rule 3: extra_headers went unchecked: a bare ValueError or TypeError from aiohttp,
+    or a malformed request on the wire (a header name with a space, a non-ASCII value)."""
+    requests = 0
+
+    async def job(request: web.Request) -> web.Response:
+        nonlocal requests
+        requests += 1
+        return web.json_response(envelope({"id": "j1", "source": "user"}))
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", job)
+    async with make_async(base_url=await serve(app), max_retries=0) as client:
+        with pytest.raises(ValueError, match="extra_headers") as info:
+            await client.aisearch.instances.jobs.get("j1", id="docs", extra_headers=headers)
+    assert "s3cret" not in str(info.value)
+    assert requests == 0
