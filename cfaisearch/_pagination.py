@@ -77,8 +77,8 @@ class Page(Generic[_T]):
 
 
 def _fingerprint(items: list[Any]) -> int:
-    """The same for the same items in any order."""
-    return hash(frozenset(map(repr, items)))
+    """The same for the same items (as many times each) in any order."""
+    return hash(tuple(sorted(map(repr, items))))
 
 
 class AsyncPaginator(Generic[_T]):
