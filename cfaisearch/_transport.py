@@ -371,6 +371,8 @@ def _same_origin_target(current: URL, location: str | None) -> URL | None:
         return None
     if (target.scheme, target.host, target.port) != (current.scheme, current.host, current.port):
         return None
+    if target.user is not None or target.password is not None:
+        return None  # credentials of the server's choosing, which aiohttp would send
     return target
 
 

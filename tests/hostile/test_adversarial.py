@@ -187,3 +187,35 @@ async def test_bad_extra_headers_are_a_value_error_before_any_request(
             await client.aisearch.instances.jobs.get("j1", id="docs", extra_headers=headers)
     assert "s3cret" not in str(info.value)
     assert requests == 0
+
+
+# -- rule 1: a same-origin redirect may not bring its own credentials ------------------------
+
+
+@pytest.mark.parametrize("scheme", ["token", "key"])
+async def test_a_redirect_carrying_userinfo_is_not_followed(serve: ServeFn, scheme: str) -> None:
+    """Rule 1: Location http://user:pw@same-origin/... was followed: with a token aiohttp
+    raised a bare ValueError, with a key it sent the server's own Basic credentials."""
+    seen: list[str | None] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        if request.path.endswith("/j1"):
+            location = request.url.with_user("evil").with_password("pw").with_path("/elsewhere")
+            return web.Response(status=307, headers={"Location": str(location)})
+        return web.json_response(envelope({"id": "j1", "source": "user"}))
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    credentials: dict[str, Any] = (
+        {"api_token": TOKEN}
+        if scheme == "token"
+        else {"api_token": None, "api_key": "k3y", "api_email": "a@b.test"}
+    )
+    async with make_async(
+        base_url=await serve(app), follow_redirects=True, max_retries=0, **credentials
+    ) as client:
+        with pytest.raises(cf.RedirectError) as info:
+            await client.aisearch.instances.jobs.get("j1", id="docs")
+    assert info.value.status_code == 307
+    assert len(seen) == 1
