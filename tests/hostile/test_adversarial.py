@@ -10,11 +10,13 @@ import asyncio
 import gc
 import gzip
 import math
+import pickle
 import socket
 from typing import Any
 
 import pytest
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
@@ -187,6 +189,39 @@ async def test_bad_extra_headers_are_a_value_error_before_any_request(
             await client.aisearch.instances.jobs.get("j1", id="docs", extra_headers=headers)
     assert "s3cret" not in str(info.value)
     assert requests == 0
+
+
+# -- errors cross process boundaries -------------------------------------------------------
+
+
+def test_errors_survive_pickling_for_process_pools() -> None:
+    """Rule 2 (errors as values): keyword-only constructors and aiohttp's header proxy made
+    every error unpicklable, so one raised in a ProcessPoolExecutor worker broke the pool."""
+    headers = CIMultiDictProxy(CIMultiDict({"Retry-After": "7", "cf-ray": "abc"}))
+    errors: list[cf.CloudflareError] = [
+        cf.RateLimitError(
+            "slow down",
+            method="GET",
+            url="https://x.test/a",
+            status_code=429,
+            request_id="abc",
+            headers=headers,
+            body={"success": False},
+        ),
+        cf.APITimeoutError(method="GET", url="https://x.test/a", timeout=1.0, reached_server=False),
+        cf.WaitTimeoutError("gave up", last={"id": "j1"}),
+        cf.ConfigurationError("no credentials"),
+    ]
+    for error in errors:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)
+        assert {k: v for k, v in vars(copy).items() if k != "headers"} == {
+            k: v for k, v in vars(error).items() if k != "headers"
+        }
+    limited = pickle.loads(pickle.dumps(errors[0]))
+    assert limited.headers["retry-after"] == "7"  # still case-insensitive
+    assert limited.retry_after == 7.0
 
 
 # -- rule 1: a same-origin redirect may not bring its own credentials ------------------------
