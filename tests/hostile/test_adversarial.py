@@ -254,3 +254,34 @@ async def test_a_redirect_carrying_userinfo_is_not_followed(serve: ServeFn, sche
             await client.aisearch.instances.jobs.get("j1", id="docs")
     assert info.value.status_code == 307
     assert len(seen) == 1
+
+
+# -- rule 4: a Retry-After date that overflows ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Tue, 1 Jan 99999999999999999999 00:00:00 GMT",
+        "Tue, 1 Jan 2030 00:00:00 +99999999999999999999",
+    ],
+)
+async def test_an_overflowing_retry_after_date_is_ignored(serve: ServeFn, value: str) -> None:
+    """Rule 4: such a date raised a bare OverflowError out of the call (and out of
+    RateLimitError's constructor); like any unreadable Retry-After it is now ignored."""
+    requests = 0
+
+    async def limited(request: web.Request) -> web.Response:
+        nonlocal requests
+        requests += 1
+        return web.json_response(
+            {"success": False, "errors": []}, status=429, headers={"Retry-After": value}
+        )
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", limited)
+    async with make_async(base_url=await serve(app), max_retries=1) as client:
+        with pytest.raises(cf.RateLimitError) as info:
+            await get_job(client)
+    assert info.value.retry_after is None
+    assert requests == 2
