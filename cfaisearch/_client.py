@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import attrs
-import orjson
 
 from ._envelope import Response, decode_envelope, decode_json, status_error
 from ._exceptions import (
@@ -27,7 +26,7 @@ from ._exceptions import (
     ShapeError,
 )
 from ._files import MultipartForm
-from ._options import NOT_GIVEN, NotGiven, ResolvedOptions
+from ._options import NOT_GIVEN, NotGiven, ResolvedOptions, json_body
 from ._pagination import AsyncPaginator, Page
 from ._raw import record_response
 from ._retry import RetryPolicy
@@ -376,7 +375,7 @@ class AsyncCloudflare:
             return None
         if options.extra_body:
             body = {**body, **options.extra_body}
-        return orjson.dumps(body)
+        return json_body(body)
 
     def _payload(
         self,
@@ -391,7 +390,7 @@ class AsyncCloudflare:
             raise TypeError("a request has either a JSON body or a multipart form, not both")
         if options.extra_body:
             extra = tuple(
-                (name, value if isinstance(value, str) else orjson.dumps(value).decode())
+                (name, value if isinstance(value, str) else json_body(value, name).decode())
                 for name, value in options.extra_body.items()
             )
             multipart = attrs.evolve(multipart, fields=multipart.fields + extra)

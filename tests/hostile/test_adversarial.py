@@ -285,3 +285,45 @@ async def test_an_overflowing_retry_after_date_is_ignored(serve: ServeFn, value:
             await get_job(client)
     assert info.value.retry_after is None
     assert requests == 2
+
+
+# -- strict in what is sent: NaN and infinity are not null ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda ai: ai.instances.update("docs", score_threshold=math.nan), "score_threshold"),
+        (
+            lambda ai: ai.instances.update("docs", retrieval_options={"max_num_results": math.inf}),
+            "retrieval_options.max_num_results",
+        ),
+        (lambda ai: ai.instances.update("docs", extra_body={"x": [1.0, -math.inf]}), r"x\[1\]"),
+        (
+            lambda ai: ai.namespaces.instances.items.upload(
+                "docs",
+                name="default",
+                file={"file": ("a.md", b"# a"), "metadata": {"rank": math.nan}},
+            ),
+            "metadata",
+        ),
+    ],
+    ids=["parameter", "nested", "extra_body", "upload metadata"],
+)
+async def test_non_finite_numbers_in_a_body_are_refused_not_sent_as_null(
+    serve: ServeFn, call: Any, named: str
+) -> None:
+    """orjson writes NaN and infinity as null, so an update silently reset the setting."""
+    requests = 0
+
+    async def anything(request: web.Request) -> web.Response:
+        nonlocal requests
+        requests += 1
+        return web.json_response(envelope({"id": "docs"}))
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", anything)
+    async with make_async(base_url=await serve(app), max_retries=0) as client:
+        with pytest.raises(ValueError, match=named):
+            await call(client.aisearch)
+    assert requests == 0
