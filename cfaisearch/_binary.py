@@ -222,7 +222,10 @@ class BinaryResponse(ResponseFacts):
 
     def close(self) -> None:
         """Release the connection without reading the rest; idempotent."""
-        self._portal.call(self._async.aclose)
+        if self._portal.closed:
+            self._async._response.close()  # the client's loop is gone: nothing to wait for
+        else:
+            self._portal.call(self._async.aclose)
 
     def __enter__(self) -> BinaryResponse:
         return self

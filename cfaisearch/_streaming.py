@@ -552,7 +552,10 @@ class ChatCompletionStream(ResponseFacts, Generic[CompletionT]):
 
     def close(self) -> None:
         """Stop reading and release the connection; idempotent."""
-        self._portal.call(self._async.aclose)
+        if self._portal.closed:
+            self._async._response.close()  # the client's loop is gone: nothing to wait for
+        else:
+            self._portal.call(self._async.aclose)
 
     def __enter__(self) -> ChatCompletionStream[CompletionT]:
         return self

@@ -24,6 +24,8 @@ from cfaisearch import AsyncCloudflare, Cloudflare
 from ..conftest import TOKEN, ServeFn, envelope, make_async, make_sync
 from .test_pagination import Answer, Server, jobs, walk
 
+MESSAGES = [{"role": "user", "content": "hi"}]
+
 
 async def get_job(client: AsyncCloudflare) -> object:
     return await client.aisearch.instances.jobs.get("j1", id="docs")
@@ -327,3 +329,38 @@ async def test_non_finite_numbers_in_a_body_are_refused_not_sent_as_null(
         with pytest.raises(ValueError, match=named):
             await call(client.aisearch)
     assert requests == 0
+
+
+# -- rule 11: closing what a closed sync client handed out -----------------------------------
+
+
+async def test_closing_a_download_or_stream_after_the_client_is_a_no_op(serve: ServeFn) -> None:
+    """Rule 11: close() (and leaving a ``with``) of a download or chat stream raised
+    CloudflareError("the client is closed") once the client was closed first."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if request.path.endswith("/download"):
+            return web.Response(body=b"x" * 100_000, content_type="application/pdf")
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b'data: {"choices": [{"delta": {"content": "hi"}}]}\n\n')
+        await asyncio.sleep(10)
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    base = await serve(app)
+
+    def scenario() -> None:
+        with make_sync(base_url=base) as client:
+            ai = client.aisearch
+            download = ai.namespaces.instances.items.download("it-1", name="default", id="docs")
+            stream = ai.instances.chat_completions("docs", messages=MESSAGES, stream=True)
+        for taken in (download, stream):
+            taken.close()
+            with taken:
+                pass
+        del download, stream, taken
+        gc.collect()  # and no ResourceWarning for what was closed
+
+    await asyncio.to_thread(scenario)
