@@ -519,12 +519,7 @@ class StreamedResponse:
         if getattr(self, "_closed", True):
             return
         self._closed = True
-        _warn(
-            f"unclosed response to {self.method} {self.url.partition('?')[0]}: close it, "
-            "or use it as a context manager; its connection is released now",
-            ResourceWarning,
-            source=self,
-        )
+        # Released before warning: where warnings are errors, the warning raises.
         loop = self._loop
         if asyncio._get_running_loop() is loop:
             self._response.release()
@@ -533,6 +528,12 @@ class StreamedResponse:
             # unless it was closed meanwhile (and its connections with it).
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._response.release)
+        _warn(
+            f"unclosed response to {self.method} {self.url.partition('?')[0]}: close it, "
+            "or use it as a context manager; its connection is released now",
+            ResourceWarning,
+            source=self,
+        )
 
 
 class _FilePayload(aiohttp.payload.Payload):

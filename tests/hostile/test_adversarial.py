@@ -12,6 +12,8 @@ import gzip
 import math
 import pickle
 import socket
+import sys
+import warnings
 from typing import Any
 
 import pytest
@@ -364,3 +366,31 @@ async def test_closing_a_download_or_stream_after_the_client_is_a_no_op(serve: S
         gc.collect()  # and no ResourceWarning for what was closed
 
     await asyncio.to_thread(scenario)
+
+
+# -- rule 9: released at GC even where warnings are errors ------------------------------------
+
+
+async def test_a_dropped_download_is_released_even_when_warnings_are_errors(
+    serve: ServeFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule 9: with ResourceWarning turned into an error (pytest's filterwarnings = error,
+    python -W error), the warning raised before the release, so the connection leaked."""
+
+    async def pdf(request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * 1_000_000, content_type="application/pdf")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", pdf)
+    unraisable: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda hook: unraisable.append(hook.exc_value))
+    async with make_async(base_url=await serve(app)) as client:
+        items = client.aisearch.namespaces.instances.items
+        download = await items.download("it-1", name="default", id="docs")
+        response = download._response._response
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ResourceWarning)
+            del download
+            gc.collect()
+        assert response.connection is None  # released
+    assert [type(e) for e in unraisable] == [ResourceWarning]
