@@ -394,3 +394,36 @@ async def test_a_dropped_download_is_released_even_when_warnings_are_errors(
             gc.collect()
         assert response.connection is None  # released
     assert [type(e) for e in unraisable] == [ResourceWarning]
+
+
+# -- tolerant in what is received: a file name with bytes that are not UTF-8 ------------------
+
+
+async def test_a_download_name_with_invalid_utf8_still_reads() -> None:
+    """Rule 12: aiohttp keeps undecodable header bytes as lone surrogates; mixed with
+    other non-ASCII text they made ``filename`` raise a bare UnicodeEncodeError."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n"
+            b'Content-Disposition: attachment; filename="r\xc3\xa9sum\xff.pdf"\r\n'
+            b"Content-Length: 4\r\n\r\n%PDF"
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/client/v4"
+    try:
+        async with make_async(base_url=base) as client:
+            items = client.aisearch.namespaces.instances.items
+            async with await items.download("it-1", name="default", id="docs") as download:
+                name = download.filename
+                assert await download.read() == b"%PDF"
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert name is not None
+    assert name.startswith("résum")
+    assert name.endswith(".pdf")
