@@ -427,3 +427,44 @@ async def test_a_download_name_with_invalid_utf8_still_reads() -> None:
     assert name is not None
     assert name.startswith("résum")
     assert name.endswith(".pdf")
+
+
+# -- rule 12: a tolerant client's chat stream tolerates drifted chunks ------------------------
+
+DRIFTED_CHUNKS = {
+    "choice not an object": b'{"choices": ["x"]}',
+    "delta not an object": b'{"choices": [{"delta": "hi"}]}',
+    "index not a number": b'{"choices": [{"index": [1], "delta": {"content": "a"}}]}',
+    "choices not a list": b'{"choices": 5}',
+    "content a number": b'{"choices": [{"delta": {"content": 5}}]}',
+    "content a list": b'{"choices": [{"delta": {"content": ["a"]}}]}',
+}
+
+
+@pytest.mark.parametrize("drifted", DRIFTED_CHUNKS.values(), ids=DRIFTED_CHUNKS.keys())
+async def test_a_tolerant_stream_reads_past_a_drifted_chunk(drifted: bytes) -> None:
+    """Rule 12: the decoded event kept the wrong type, then assembling the answer (and
+    ``event.text``) raised a bare AttributeError or TypeError out of the stream."""
+    ok = b'{"choices": [{"delta": {"content": "ok"}}]}'
+    body = b"".join(b"data: %s\n\n" % data for data in (drifted, ok, b"[DONE]"))
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n"
+        writer.write(head % len(body) + body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/client/v4"
+    try:
+        async with make_async(base_url=base, _strict_response_validation=False) as client:
+            chat = client.aisearch.instances.chat_completions
+            async with await chat("docs", messages=MESSAGES, stream=True) as stream:
+                texts = [text async for text in stream.text_deltas()]
+                final = await stream.get_final_completion()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert texts[-1] == "ok"
+    assert final.choices[0].message.content.endswith("ok")
