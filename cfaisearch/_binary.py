@@ -57,7 +57,7 @@ class AsyncBinaryResponse(ResponseFacts):
     def content_length(self) -> int | None:
         """The announced size in bytes, if the server sent one."""
         value = self.headers.get("content-length", "")
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isascii() and value.isdigit() else None  # not "²"
 
     @property
     def filename(self) -> str | None:
@@ -65,6 +65,9 @@ class AsyncBinaryResponse(ResponseFacts):
         header = self.headers.get("content-disposition")
         if not header:
             return None
+        # aiohttp keeps bytes that are not UTF-8 as lone surrogates, which the
+        # email parser cannot mix with other non-ASCII text: replace them first.
+        header = header.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         message = Message()
         message["content-disposition"] = header
         name = message.get_filename() or ""
@@ -222,7 +225,10 @@ class BinaryResponse(ResponseFacts):
 
     def close(self) -> None:
         """Release the connection without reading the rest; idempotent."""
-        self._portal.call(self._async.aclose)
+        if self._portal.closed:
+            self._async._response.close()  # the client's loop is gone: nothing to wait for
+        else:
+            self._portal.call(self._async.aclose)
 
     def __enter__(self) -> BinaryResponse:
         return self

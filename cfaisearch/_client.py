@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import platform
 import ssl
@@ -25,7 +26,6 @@ from typing import (
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import attrs
-import orjson
 
 from ._envelope import Response, decode_envelope, decode_json, status_error
 from ._exceptions import (
@@ -36,7 +36,7 @@ from ._exceptions import (
     ShapeError,
 )
 from ._files import MultipartForm
-from ._options import NOT_GIVEN, NotGiven, ResolvedOptions
+from ._options import NOT_GIVEN, NotGiven, ResolvedOptions, json_body
 from ._pagination import AsyncPaginator, Page
 from ._raw import record_response
 from ._retry import RetryPolicy
@@ -89,14 +89,16 @@ def _from_env(value: str | None, variable: str) -> str | None:
     return os.environ.get(variable) or None
 
 
-def _check_header_value(value: object, parameter: str) -> None:
+def _check_header_value(
+    value: object, parameter: str, error: type[ValueError] = ConfigurationError
+) -> None:
     """Refuse what aiohttp would reject (or worse, send) as a header value.
 
     The message names the parameter and the position, never the value: it
     is usually a secret.
     """
     if not isinstance(value, str):
-        raise ConfigurationError(f"{parameter} must be a string, got {type(value).__name__}")
+        raise error(f"{parameter} must be a string, got {type(value).__name__}")
     if value.isascii() and value.isprintable():
         return
     position, char = next(
@@ -108,22 +110,29 @@ def _check_header_value(value: object, parameter: str) -> None:
         what = "a non-ASCII character"
     else:
         what = "a control character"
-    raise ConfigurationError(
+    raise error(
         f"{parameter} is not a valid HTTP header value: it contains {what} at position "
         f"{position} of {len(value)}"
     )
 
 
-def _check_header_name(name: object) -> None:
+def _check_header_name(
+    name: object, parameter: str = "default_headers", error: type[ValueError] = ConfigurationError
+) -> None:
     if not isinstance(name, str) or not name or not _TOKEN_CHARS.issuperset(name):
-        raise ConfigurationError(f"`default_headers` has an invalid header name: {name!r}")
+        raise error(f"`{parameter}` has an invalid header name: {name!r}")
 
 
 def _positive(value: object, name: str, *, allow_none: bool) -> None:
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        expected = "a positive number of seconds" + (" or None" if allow_none else "")
+    # inf passes "> 0" but overflows the event loop's timers on every call.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(value) and value > 0)
+    ):
+        expected = "a finite, positive number of seconds" + (" or None" if allow_none else "")
         raise ValueError(f"`{name}` must be {expected}, got {value!r}")
 
 
@@ -391,7 +400,7 @@ class AsyncCloudflare:
             return None
         if options.extra_body:
             body = {**body, **options.extra_body}
-        return orjson.dumps(body)
+        return json_body(body)
 
     def _payload(
         self,
@@ -406,7 +415,7 @@ class AsyncCloudflare:
             raise TypeError("a request has either a JSON body or a multipart form, not both")
         if options.extra_body:
             extra = tuple(
-                (name, value if isinstance(value, str) else orjson.dumps(value).decode())
+                (name, value if isinstance(value, str) else json_body(value, name).decode())
                 for name, value in options.extra_body.items()
             )
             multipart = attrs.evolve(multipart, fields=multipart.fields + extra)
@@ -474,6 +483,11 @@ class AsyncCloudflare:
         if headers:
             request_headers.update(headers)
         if options.extra_headers:
+            # Checked here, not by aiohttp: its errors are untyped, and some bad
+            # values (non-ASCII, a name with a space) it would send as they are.
+            for header, value in options.extra_headers.items():
+                _check_header_name(header, "extra_headers", ValueError)
+                _check_header_value(value, f"`extra_headers[{header!r}]`", ValueError)
             request_headers.update(options.extra_headers)
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
         max_retries = (

@@ -247,7 +247,7 @@ def retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> f
 
             try:
                 when = email.utils.parsedate_to_datetime(raw)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # e.g. a 20-digit year
                 return None
             if when.tzinfo is None:
                 when = when.replace(tzinfo=timezone.utc)

@@ -69,6 +69,23 @@ class ErrorData:
 class CloudflareError(Exception):
     """Base of every error this package raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled for process pools: keyword-only constructors cannot be called
+        # again from ``args``, so the state is restored instead, with aiohttp's
+        # (unpicklable) header proxy copied into a plain case-insensitive dict.
+        from multidict import CIMultiDict  # rarely needed
+
+        state = dict(vars(self))
+        if isinstance(state.get("headers"), Mapping):
+            state["headers"] = CIMultiDict(state["headers"])
+        return (_restore, (type(self), self.args), state)
+
+
+def _restore(cls: type[CloudflareError], args: tuple[Any, ...]) -> CloudflareError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
 
 class ConfigurationError(CloudflareError, ValueError):
     """The client was built without something it needs (credentials, an account id)."""

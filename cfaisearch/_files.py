@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import IO, Any, Final, TypeAlias, TypedDict
 
 import attrs
-import orjson
+
+from ._options import json_body
 
 if sys.version_info >= (3, 11):
     from typing import Required
@@ -254,7 +255,8 @@ def upload_form(file: UploadFile, *, parameter: str = "file") -> MultipartForm:
         metadata = file["metadata"]
         if isinstance(metadata, Mapping):
             try:
-                fields.append(("metadata", orjson.dumps(metadata).decode()))
+                encoded = json_body(metadata, f"{parameter}['metadata']")
+                fields.append(("metadata", encoded.decode()))
             except TypeError as exc:
                 raise TypeError(
                     f"`{parameter}['metadata']` is not JSON-serialisable: {exc}"

@@ -17,6 +17,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     from typing_extensions import Unpack
 
 import attrs
+import orjson
 
 __all__ = [
     "NOT_GIVEN",
@@ -24,6 +25,7 @@ __all__ = [
     "RequestOptions",
     "ResolvedOptions",
     "Unpack",
+    "json_body",
     "resolve_options",
 ]
 
@@ -127,3 +129,25 @@ def resolve_options(options: Mapping[str, Any]) -> ResolvedOptions:
         extra_query=options.get("extra_query"),
         extra_body=options.get("extra_body"),
     )
+
+
+def json_body(value: object, where: str = "") -> bytes:
+    """``value`` as JSON; a non-finite number in it is a ``ValueError`` naming its place.
+
+    orjson writes NaN and infinities as ``null``, which would silently reset a
+    setting instead of failing. Only a document holding a ``null`` can hide
+    one, so most bodies are not walked at all.
+    """
+    data = orjson.dumps(value)
+    if b"null" not in data:
+        return data
+    pending: list[tuple[object, str]] = [(value, where)]
+    while pending:
+        item, path = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"`{path or 'body'}` must be a finite number, got {item!r}")
+        if isinstance(item, Mapping):
+            pending.extend((v, f"{path}.{k}" if path else str(k)) for k, v in item.items())
+        elif isinstance(item, (list, tuple)):
+            pending.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+    return data

@@ -42,6 +42,8 @@ class Page(Generic[_T]):
     """The page number this page was fetched as (1-based)."""
     _items_before: int | None = attrs.field(default=None, repr=False, eq=False)
     """How many items the walk saw before this page; None for the first page."""
+    _walked: dict[int, int] | None = attrs.field(default=None, repr=False, eq=False)
+    """The walk so far: the page number of each set of items (see :func:`_fingerprint`)."""
 
     def __iter__(self) -> Iterator[_T]:
         return iter(self.result)
@@ -72,6 +74,11 @@ class Page(Generic[_T]):
         if per_page:
             return len(self.result) >= per_page
         return True
+
+
+def _fingerprint(items: list[Any]) -> int:
+    """The same for the same items (as many times each) in any order."""
+    return hash(tuple(sorted(map(repr, items))))
 
 
 class AsyncPaginator(Generic[_T]):
@@ -105,9 +112,18 @@ class AsyncPaginator(Generic[_T]):
         echoed = _count(fetched.result_info.page)
         if echoed is not None and echoed != number:
             self._stuck(number, f"answered page {echoed} instead")
-        if fetched.result and fetched.result == page.result:
-            self._stuck(number, f"answered the same items as page {page.number}")
-        return attrs.evolve(fetched, number=number, items_before=page._items_through())
+        # A server that ignores ``page`` may also cycle through pages, or
+        # reorder the same items: any set of items seen before ends the walk.
+        walked = page._walked
+        if walked is None:  # a new walk, from the first page
+            walked = {_fingerprint(page.result): page.number}
+        if fetched.result:
+            earlier = walked.setdefault(_fingerprint(fetched.result), number)
+            if earlier != number:
+                self._stuck(number, f"answered the same items as page {earlier}")
+        return attrs.evolve(
+            fetched, number=number, items_before=page._items_through(), walked=walked
+        )
 
     def _stuck(self, number: int, what: str) -> NoReturn:
         raise PaginationError(

@@ -82,7 +82,7 @@ class Portal:
         finally:
             aclose = getattr(iterator, "aclose", None)
             if not finished and aclose is not None and not self.closed:
-                self.call(aclose)
+                self._engine.close_iterator(aclose)
 
     def close(self) -> None:
         """Run ``final`` (e.g. closing the session) on the loop, then close it. Idempotent."""
@@ -101,6 +101,9 @@ class _Engine:
         self._driving = False
         self._background: threading.Thread | None = None
         self._pid = os.getpid()
+        # Iterators being closed on the loop (see close_iterator); asyncio keeps
+        # only weak references to tasks.
+        self._closing: set[asyncio.Task[object]] = set()
         self.closed = False
 
     # -- calls -----------------------------------------------------------------------------
@@ -128,6 +131,18 @@ class _Engine:
             loop.call_soon_threadsafe(handoff.start, loop, fn, args, kwargs)
             self._wait(loop, handoff, can_drive=running is None)
         return handoff.outcome()
+
+    def close_iterator(self, aclose: Callable[[], Awaitable[object]]) -> None:
+        """Run an abandoned iterator's ``aclose`` on the loop, now or soon."""
+        loop = asyncio._get_running_loop()
+        if loop is not None and loop is self._loop:
+            # The garbage collector dropped it while the loop runs (inside a
+            # later call): waiting here would deadlock, so the loop closes it next.
+            task = loop.create_task(_await(aclose()))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        else:
+            self.call(aclose)
 
     def _usable_loop(self) -> asyncio.AbstractEventLoop:
         """The loop, made on first use; call with ``_state`` held."""

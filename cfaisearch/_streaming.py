@@ -228,9 +228,11 @@ class ChatCompletionChunk:
     @property
     def text(self) -> str:
         """The text this event adds to the first choice ("" if none)."""
-        for choice in self.choices:
-            if choice.index in (0, None):
-                return choice.delta.content or ""
+        # A tolerant client keeps values of the wrong type: read only real text.
+        for choice in self.choices if isinstance(self.choices, list) else ():
+            if isinstance(choice, ChunkChoice) and choice.index in (0, None):
+                content = choice.delta.content if isinstance(choice.delta, ChunkDelta) else None
+                return content if isinstance(content, str) else ""
         return ""
 
 
@@ -256,15 +258,21 @@ class _Answer:
                 self.header[key] = data[key]
         if data.get("usage") is not None:
             self.usage = data["usage"]
-        for choice in data.get("choices") or ():
-            index = choice.get("index") or 0
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                self.text.setdefault(index, []).append(delta["content"])
-            if delta.get("role"):
-                self.role[index] = delta["role"]
-            if choice.get("finish_reason"):
-                self.finish_reason[index] = choice["finish_reason"]
+        # Tolerant decoding lets any shape through: assemble only what fits.
+        choices = data.get("choices")
+        for choice in choices if isinstance(choices, list) else ():
+            if not isinstance(choice, Mapping):
+                continue
+            index = choice.get("index")
+            index = index if type(index) is int else 0
+            delta = choice.get("delta")
+            delta = delta if isinstance(delta, Mapping) else {}
+            if isinstance(content := delta.get("content"), str) and content:
+                self.text.setdefault(index, []).append(content)
+            if isinstance(role := delta.get("role"), str) and role:
+                self.role[index] = role
+            if isinstance(reason := choice.get("finish_reason"), str) and reason:
+                self.finish_reason[index] = reason
 
     def completion(self) -> dict[str, Any]:
         indexes = sorted({0, *self.text, *self.role, *self.finish_reason})
@@ -552,7 +560,10 @@ class ChatCompletionStream(ResponseFacts, Generic[CompletionT]):
 
     def close(self) -> None:
         """Stop reading and release the connection; idempotent."""
-        self._portal.call(self._async.aclose)
+        if self._portal.closed:
+            self._async._response.close()  # the client's loop is gone: nothing to wait for
+        else:
+            self._portal.call(self._async.aclose)
 
     def __enter__(self) -> ChatCompletionStream[CompletionT]:
         return self

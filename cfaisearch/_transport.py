@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import ipaddress
 import logging
 import ssl
 import sys
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Final, Literal, overload
 
 import aiohttp
 import aiohttp.abc
+import aiohttp.http_exceptions
 import aiohttp.payload
 from aiohttp.helpers import get_env_proxy_for_url
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -63,6 +65,12 @@ MAX_REDIRECTS: Final = 5
 _FOLLOWED: Final = frozenset({301, 302, 303, 307, 308})
 # The start of an unfollowed redirect's body, kept on the error for debugging.
 _REDIRECT_BODY_LIMIT: Final = 64 * 1024
+
+# aiohttp >= 3.13 stops a single read that inflates past 32 MiB; older ones
+# inflate it whole, and the byte count of _read_bounded stops it.
+_INFLATED_TOO_FAR: Final[type[Exception] | tuple[()]] = getattr(
+    aiohttp.http_exceptions, "DecompressSizeError", ()
+)
 
 # Set by _TrackingConnector once a connection is in hand: a timeout before that
 # moment (waiting for the pool, connecting) means the request never left.
@@ -146,8 +154,10 @@ class Transport:
         )
         # HTTP(S)_PROXY and NO_PROXY are read here, once: aiohttp's trust_env
         # would look them (and ~/.netrc) up in a worker thread on every request.
-        with contextlib.suppress(LookupError):
-            self._proxy, self._proxy_auth = get_env_proxy_for_url(self._origin)
+        # Never for a loopback origin (a local emulator): a proxy cannot reach it.
+        if not _is_loopback(self._origin.host):
+            with contextlib.suppress(LookupError):
+                self._proxy, self._proxy_auth = get_env_proxy_for_url(self._origin)
         session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
         # One retry layer: aiohttp would otherwise re-send an idempotent request
         # once more on a dropped keep-alive connection, behind max_retries' back.
@@ -340,6 +350,17 @@ class Transport:
             await session.close()
 
 
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name
+        return False
+
+
 def _same_origin_target(current: URL, location: str | None) -> URL | None:
     """Where a redirect points, if it stays on ``current``'s scheme, host and port."""
     if not location:
@@ -350,6 +371,8 @@ def _same_origin_target(current: URL, location: str | None) -> URL | None:
         return None
     if (target.scheme, target.host, target.port) != (current.scheme, current.host, current.port):
         return None
+    if target.user is not None or target.password is not None:
+        return None  # credentials of the server's choosing, which aiohttp would send
     return target
 
 
@@ -388,11 +411,18 @@ async def _read_bounded(resp: aiohttp.ClientResponse, method: str, url: str, lim
     # Chunked, or compressed (the decompressed size is unknown): count as it comes.
     chunks: list[bytes] = []
     size = 0
-    while chunk := await resp.content.readany():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(method, url, limit, "is larger")
-        chunks.append(chunk)
+    try:
+        while chunk := await resp.content.readany():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(method, url, limit, "is larger")
+            chunks.append(chunk)
+    except aiohttp.ClientPayloadError as exc:
+        # A compression bomb: aiohttp refuses a read that inflates too far. It is
+        # an answer too large, not a broken connection to retry.
+        if isinstance(exc.__cause__, _INFLATED_TOO_FAR):
+            raise _too_large(method, url, limit, "inflates to more") from exc
+        raise
     return b"".join(chunks)
 
 
@@ -489,12 +519,7 @@ class StreamedResponse:
         if getattr(self, "_closed", True):
             return
         self._closed = True
-        _warn(
-            f"unclosed response to {self.method} {self.url.partition('?')[0]}: close it, "
-            "or use it as a context manager; its connection is released now",
-            ResourceWarning,
-            source=self,
-        )
+        # Released before warning: where warnings are errors, the warning raises.
         loop = self._loop
         if asyncio._get_running_loop() is loop:
             self._response.release()
@@ -503,6 +528,12 @@ class StreamedResponse:
             # unless it was closed meanwhile (and its connections with it).
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._response.release)
+        _warn(
+            f"unclosed response to {self.method} {self.url.partition('?')[0]}: close it, "
+            "or use it as a context manager; its connection is released now",
+            ResourceWarning,
+            source=self,
+        )
 
 
 class _FilePayload(aiohttp.payload.Payload):
