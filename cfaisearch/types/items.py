@@ -53,7 +53,8 @@ class Item:
     @property
     def done(self) -> bool:
         """Whether processing is over: completed, failed or skipped."""
-        return self.status in DONE_STATUSES
+        # A tolerant decode may keep an unhashable value the server sent.
+        return isinstance(self.status, str) and self.status in DONE_STATUSES
 
 
 @attrs.frozen(kw_only=True)
@@ -160,11 +161,16 @@ class ItemChunksPage:
         """Where the following window starts, or None when this one is the last."""
         if not self.result:
             return None
-        end = (self.offset or 0) + len(self.result)
-        if self.total is not None:
-            return end if end < self.total else None
+        # Counts a tolerant decode kept with the wrong type are treated as absent.
+        offset, total, limit = (
+            value if isinstance(value, int) and not isinstance(value, bool) else None
+            for value in (self.offset, self.total, self.limit)
+        )
+        end = (offset or 0) + len(self.result)
+        if total is not None:
+            return end if end < total else None
         # Without a total, a short window is the last one.
-        return end if self.limit is None or len(self.result) >= self.limit else None
+        return end if limit is None or len(self.result) >= limit else None
 
     def __iter__(self) -> Iterator[ItemChunk]:
         return iter(self.result)

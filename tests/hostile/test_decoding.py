@@ -303,3 +303,20 @@ async def test_a_tolerant_client_streams_drifted_events_and_a_strict_one_refuses
                 final = await stream.get_final_completion()
         assert [getattr(event, "created", None) for event in events] == ["yesterday"]
         assert final.choices[0].message.content == "Hi"
+
+
+def test_model_helpers_survive_values_kept_by_tolerant_decoding() -> None:
+    """Rule 12: a drifted value kept as received never breaks a model's helper."""
+    item = _converter.structure(
+        {**fixture("item_upload"), "status": ["completed"]}, cf.types.Item, tolerant=True
+    )
+    assert item.status == ["completed"]
+    assert item.done is False
+    chunk = fixture("item_upload") | {"id": "c1", "text": "t"}
+    page = _converter.structure(
+        {"result": [chunk], "offset": "ten", "total": {"n": 3}, "limit": 1},
+        cf.types.ItemChunksPage,
+        tolerant=True,
+    )
+    assert page.offset == "ten"
+    assert page.next_offset == 1
