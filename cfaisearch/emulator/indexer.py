@@ -49,7 +49,9 @@ class _Outcome:
     error_type: str | None = None
 
 
-def _prepare(item: ItemRow, content: bytes, config: Mapping[str, Any]) -> _Outcome:
+def _prepare(
+    item: ItemRow, content: bytes, config: Mapping[str, Any], scorer: vectors.Scorer
+) -> _Outcome:
     """CPU-bound part of indexing; runs in a worker thread."""
     try:
         doc = parse(item.key, item.content_type, content)
@@ -64,6 +66,7 @@ def _prepare(item: ItemRow, content: bytes, config: Mapping[str, Any]) -> _Outco
     pieces = chunk(doc.body, config["chunk_size"], config["chunk_overlap"], enabled=config["chunk"])
     if not pieces:
         return _Outcome("skipped", [], metadata, "document has no text to index")
+    encoded = scorer.encode([p.text for p in pieces])
     chunks = [
         NewChunk(
             seq=p.seq,
@@ -71,9 +74,9 @@ def _prepare(item: ItemRow, content: bytes, config: Mapping[str, Any]) -> _Outco
             text=p.text,
             start_byte=p.start_byte,
             end_byte=p.end_byte,
-            vector=vectors.embed(p.text),
+            vector=vector,
         )
-        for p in pieces
+        for p, vector in zip(pieces, encoded, strict=True)
     ]
     return _Outcome("completed", chunks, metadata)
 
@@ -125,8 +128,11 @@ def _upsert(db: Database, instance_pk: int, item: NewItem, now: str, action: str
 
 
 class Indexer:
-    def __init__(self, store: Store, index_delay: float) -> None:
+    """Indexes queued items one at a time, off the event loop."""
+
+    def __init__(self, store: Store, index_delay: float, scorer: vectors.Scorer) -> None:
         self._store = store
+        self._scorer = scorer
         self._delay = index_delay
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
@@ -187,6 +193,6 @@ class Indexer:
         if self._delay:
             await asyncio.sleep(self._delay)
         began = time.perf_counter()
-        outcome = await asyncio.to_thread(_prepare, item, content, config)
+        outcome = await asyncio.to_thread(_prepare, item, content, config, self._scorer)
         elapsed_ms = int((time.perf_counter() - began) * 1000)
         return await self._store.run(_finish, item, outcome, elapsed_ms, now_iso())

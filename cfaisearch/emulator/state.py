@@ -10,6 +10,7 @@ from .config import EmulatorConfig
 from .faults import FaultInjector
 from .indexer import Indexer
 from .jobs import JobManager
+from .retrieval import Retriever
 from .store import Store
 
 
@@ -20,6 +21,7 @@ class EmulatorState:
     faults: FaultInjector
     indexer: Indexer
     jobs: JobManager
+    retriever: Retriever
     #: Resolved at start-up (explicit, persisted in the data dir, or generated).
     api_token: str = ""
 

@@ -1,8 +1,13 @@
-"""SQLite persistence on one dedicated thread.
+"""SQLite persistence: one writer thread, a pool of reader threads (WAL).
 
-Every call of ``Store.run`` executes one function inside one transaction on
-the store's only thread and connection, so transactions never interleave, an
-in-memory database works, and the event loop never touches the disk.
+Every call of ``Store.run`` executes one function inside one write
+transaction on the store's only writer thread, so writes never interleave.
+``Store.read`` runs a function in a read transaction on one of several reader
+threads, each with its own connection: in WAL mode readers see the last
+committed state and neither wait for the writer nor for each other, so a GET
+is never queued behind searches or indexing. The event loop never touches
+the disk. An "in-memory" store is a database file in a private temporary
+folder, deleted on close, because WAL needs a file.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ import asyncio
 import dataclasses
 import functools
 import json
+import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -77,10 +85,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL,
     start_byte INTEGER NOT NULL,
     end_byte INTEGER NOT NULL,
-    vector TEXT NOT NULL
+    vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_item ON chunks (item_pk, seq);
 CREATE INDEX IF NOT EXISTS chunks_by_instance ON chunks (instance_pk);
+CREATE INDEX IF NOT EXISTS items_by_modified ON items (instance_pk, modified_ms);
 CREATE TABLE IF NOT EXISTS item_logs (
     pk INTEGER PRIMARY KEY AUTOINCREMENT,
     item_pk INTEGER NOT NULL REFERENCES items(pk) ON DELETE CASCADE,
@@ -113,6 +122,8 @@ CREATE TABLE IF NOT EXISTS job_logs (
     message_type INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS job_logs_by_job ON job_logs (job_pk, pk);
+CREATE INDEX IF NOT EXISTS items_by_status ON items (status, instance_pk);
+CREATE INDEX IF NOT EXISTS jobs_running ON jobs (instance_pk) WHERE ended_at IS NULL;
 CREATE TABLE IF NOT EXISTS tokens (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -203,22 +214,8 @@ class NewChunk:
     text: str
     start_byte: int
     end_byte: int
-    vector: dict[int, float]
-
-
-@dataclasses.dataclass
-class CorpusChunk:
-    """A chunk with what retrieval needs about its item."""
-
-    pk: int
-    item_pk: int
-    seq: int
-    id: str
-    text: str
-    vector: dict[int, float]
-    key: str
-    metadata: dict[str, Any]
-    timestamp: int
+    #: The scorer's binary encoding (see ``vectors``), never JSON.
+    vector: bytes
 
 
 @dataclasses.dataclass
@@ -246,6 +243,25 @@ class TokenRow:
     created_at: str
     modified_at: str
 
+
+@dataclasses.dataclass(frozen=True)
+class ItemCriteria:
+    """Exact-match filters of ``items.list`` (``None`` = any) and a key substring."""
+
+    item_id: str | None = None
+    key: str | None = None
+    source_id: str | None = None
+    status: str | None = None
+    search: str = ""
+
+
+# sort_by=status puts work in progress first, finished items last.
+_ITEM_ORDERS = {
+    "status": "CASE status WHEN 'running' THEN 0 WHEN 'queued' THEN 1 WHEN 'error' THEN 2"
+    " WHEN 'outdated' THEN 3 WHEN 'skipped' THEN 4 WHEN 'completed' THEN 5 ELSE 6 END,"
+    " last_seen_at DESC, key",
+    "modified_at": "modified_ms DESC, created_at DESC, key DESC",
+}
 
 _ITEM_COLUMNS = (
     "pk, instance_pk, id, key, source_id, checksum, status, next_action, error, created_at, "
@@ -289,10 +305,6 @@ def _token(row: sqlite3.Row) -> TokenRow:
     return TokenRow(**values)
 
 
-def _vector(raw: str) -> dict[int, float]:
-    return {int(k): v for k, v in json.loads(raw).items()}
-
-
 def fts_table(instance_pk: int) -> str:
     # One FTS5 table per instance: BM25 statistics then come from that
     # instance's documents only, and the tokenizer can differ per instance.
@@ -300,20 +312,30 @@ def fts_table(instance_pk: int) -> str:
 
 
 class Database:
-    """Synchronous operations; only ever called on the store thread, inside a transaction."""
+    """Synchronous operations on one connection, always inside a transaction.
+
+    The writer's instance records which instances' searchable content a
+    transaction changed (``changed``), so ``Store`` can invalidate the
+    retrieval caches once the transaction commits.
+    """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.changed: set[int] = set()
 
     @classmethod
-    def connect(cls, path: str) -> Database:
-        conn = sqlite3.connect(path, isolation_level=None)
+    def connect(cls, path: str, *, reader: bool = False) -> Database:
+        """Open ``path``; the writer creates the schema, readers are read-only."""
+        # Reader connections are created on one pool thread and closed from another.
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=not reader)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
-        if path != ":memory:":
+        if reader:
+            conn.execute("PRAGMA query_only = ON")
+        else:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-        conn.executescript(_SCHEMA)
+            conn.executescript(_SCHEMA)
         return cls(conn)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
@@ -397,12 +419,14 @@ class Database:
         return row
 
     def update_instance(self, pk: int, config: dict[str, Any], now: str) -> None:
+        self.changed.add(pk)
         self.conn.execute(
             "UPDATE instances SET config = ?, modified_at = ? WHERE pk = ?",
             (json.dumps(config), now, pk),
         )
 
     def delete_instance(self, pk: int) -> None:
+        self.changed.add(pk)
         self.conn.execute(f"DROP TABLE IF EXISTS {fts_table(pk)}")
         self.conn.execute("DELETE FROM instances WHERE pk = ?", (pk,))
 
@@ -423,12 +447,26 @@ class Database:
                 self.conn.execute(f"UPDATE instances SET {column} = ? WHERE pk = ?", (value, pk))
 
     def busy_instances(self) -> set[int]:
-        """Instances with items waiting or being indexed, or a job still running."""
+        """Instances with items waiting or being indexed, or a job still running.
+
+        Both halves read partial indexes (``items_by_status``, ``jobs_running``)
+        that hold only unfinished work, so the cost does not grow with the corpus.
+        """
         rows = self._all(
             "SELECT DISTINCT instance_pk FROM items WHERE status IN ('queued', 'running')"
             " UNION SELECT instance_pk FROM jobs WHERE ended_at IS NULL"
         )
         return {int(r[0]) for r in rows}
+
+    def is_busy(self, instance_pk: int) -> bool:
+        """``busy_instances`` for one instance: two indexed existence checks."""
+        row = self._one(
+            "SELECT EXISTS (SELECT 1 FROM items WHERE status IN ('queued', 'running')"
+            " AND instance_pk = ?) OR EXISTS (SELECT 1 FROM jobs WHERE ended_at IS NULL"
+            " AND instance_pk = ?)",
+            (instance_pk, instance_pk),
+        )
+        return bool(row and row[0])
 
     def create_fts(self, instance_pk: int, tokenizer: str) -> None:
         self.conn.execute(
@@ -438,6 +476,7 @@ class Database:
 
     def reset_index(self, instance_pk: int, tokenizer: str) -> list[int]:
         """Drop the keyword index (tokenizer may change) and queue every item again."""
+        self.changed.add(instance_pk)
         self.conn.execute(f"DROP TABLE IF EXISTS {fts_table(instance_pk)}")
         self.create_fts(instance_pk, tokenizer)
         self.conn.execute("DELETE FROM chunks WHERE instance_pk = ?", (instance_pk,))
@@ -477,6 +516,43 @@ class Database:
             params.append(source_id)
         return [_item(r) for r in self._all(sql + " ORDER BY pk", params)]
 
+    def query_items(
+        self,
+        instance_pk: int,
+        criteria: ItemCriteria,
+        sort_by: str,
+        page: tuple[int, int] | None,
+    ) -> tuple[list[ItemRow], int]:
+        """Items matching ``criteria``, sorted, and the number of matches.
+
+        ``page`` is (offset, limit) applied in SQL; ``None`` returns every match
+        (for filters that SQL cannot evaluate, such as metadata filters).
+        """
+        where = ["instance_pk = ?"]
+        params: list[Any] = [instance_pk]
+        for column, value in (
+            ("id", criteria.item_id),
+            ("key", criteria.key),
+            ("source_id", criteria.source_id),
+            ("status", criteria.status),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if criteria.search:
+            # instr on lower(): a plain substring test, no LIKE wildcards to escape.
+            where.append("instr(lower(key), ?) > 0")
+            params.append(criteria.search.lower())
+        condition = " AND ".join(where)
+        order = _ITEM_ORDERS[sort_by]
+        sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE {condition} ORDER BY {order}"
+        if page is None:
+            rows = [_item(r) for r in self._all(sql, params)]
+            return rows, len(rows)
+        total = self._one(f"SELECT COUNT(*) AS n FROM items WHERE {condition}", params)
+        rows = [_item(r) for r in self._all(sql + " LIMIT ? OFFSET ?", [*params, *page[::-1]])]
+        return rows, int(total["n"]) if total else 0
+
     def item_content(self, pk: int) -> bytes | None:
         row = self._one("SELECT content FROM items WHERE pk = ?", (pk,))
         return None if row is None else bytes(row["content"])
@@ -486,6 +562,7 @@ class Database:
 
         Existing chunks stay searchable until the new version is indexed.
         """
+        self.changed.add(instance_pk)
         self.conn.execute(
             "INSERT INTO items (instance_pk, id, key, source_id, checksum, status, next_action,"
             " error, created_at, last_seen_at, modified_ms, file_size, content_type, content,"
@@ -546,11 +623,18 @@ class Database:
             (status, next_action, error, now, pk),
         )
         if metadata is not None:
+            self._changed_item(pk)
             self.conn.execute(
                 "UPDATE items SET metadata = ? WHERE pk = ?", (json.dumps(metadata), pk)
             )
 
+    def _changed_item(self, item_pk: int) -> None:
+        row = self._one("SELECT instance_pk FROM items WHERE pk = ?", (item_pk,))
+        if row is not None:
+            self.changed.add(int(row["instance_pk"]))
+
     def replace_chunks(self, item: ItemRow, chunks: Iterable[NewChunk]) -> int:
+        self.changed.add(item.instance_pk)
         table = fts_table(item.instance_pk)
         self._drop_chunks(item.pk, table)
         count = 0
@@ -566,7 +650,7 @@ class Database:
                     chunk.text,
                     chunk.start_byte,
                     chunk.end_byte,
-                    json.dumps(chunk.vector),
+                    chunk.vector,
                 ),
             )
             self.conn.execute(
@@ -584,6 +668,7 @@ class Database:
         self.conn.execute("DELETE FROM chunks WHERE item_pk = ?", (item_pk,))
 
     def delete_item(self, item: ItemRow) -> None:
+        self.changed.add(item.instance_pk)
         self._drop_chunks(item.pk, fts_table(item.instance_pk))
         self.conn.execute("DELETE FROM items WHERE pk = ?", (item.pk,))
 
@@ -660,36 +745,59 @@ class Database:
 
     # -- retrieval --------------------------------------------------------------------
 
-    def corpus(self, instance_pk: int) -> list[CorpusChunk]:
-        rows = self._all(
-            "SELECT c.pk, c.item_pk, c.seq, c.id, c.text, c.vector, i.key, i.metadata,"
-            " i.modified_ms FROM chunks c JOIN items i ON i.pk = c.item_pk"
-            " WHERE c.instance_pk = ? ORDER BY i.key, c.seq",
+    def chunk_layout(self, instance_pk: int) -> list[tuple[int, int, int]]:
+        """(chunk pk, item pk, seq) of every chunk, in the tie-break order (key, item, seq)."""
+        rows = self.conn.execute(
+            "SELECT c.pk, c.item_pk, c.seq FROM chunks c JOIN items i ON i.pk = c.item_pk"
+            " WHERE c.instance_pk = ? ORDER BY i.key, c.item_pk, c.seq",
             (instance_pk,),
-        )
-        return [
-            CorpusChunk(
-                pk=r["pk"],
-                item_pk=r["item_pk"],
-                seq=r["seq"],
-                id=r["id"],
-                text=r["text"],
-                vector=_vector(r["vector"]),
-                key=r["key"],
-                metadata=json.loads(r["metadata"]),
-                timestamp=r["modified_ms"],
-            )
-            for r in rows
-        ]
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
 
-    def keyword_hits(self, instance_pk: int, match: str) -> dict[int, float]:
-        """Raw BM25 score (higher is better) of every chunk matching an FTS5 expression."""
+    def item_facts(self, instance_pk: int) -> list[tuple[int, str, str, int]]:
+        """(pk, key, metadata JSON, modified_ms) of every item of an instance."""
+        rows = self.conn.execute(
+            "SELECT pk, key, metadata, modified_ms FROM items WHERE instance_pk = ?",
+            (instance_pk,),
+        ).fetchall()
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def chunk_vectors(self, instance_pk: int) -> sqlite3.Cursor:
+        """(chunk pk, vector blob) of every chunk of an instance, streamed."""
+        return self.conn.execute(
+            "SELECT pk, vector FROM chunks WHERE instance_pk = ?", (instance_pk,)
+        )
+
+    def keyword_ranked(self, instance_pk: int, match: str) -> Iterator[tuple[int, float]]:
+        """(chunk pk, BM25 score, higher is better) of matching chunks, best first.
+
+        FTS5 ranks from its own index; rows are fetched lazily, so a caller
+        that stops early never pays for decoding the rest.
+        """
         table = fts_table(instance_pk)
-        rows = self._all(
-            f"SELECT rowid, bm25({table}) AS score FROM {table} WHERE {table} MATCH ?", (match,)
+        cursor = self.conn.execute(
+            f"SELECT rowid, rank FROM {table} WHERE {table} MATCH ? ORDER BY rank", (match,)
         )
         # FTS5's bm25() is negated (more negative is better) to sort ascending.
-        return {int(r["rowid"]): -float(r["score"]) for r in rows}
+        return ((int(rowid), -float(score)) for rowid, score in cursor)
+
+    def chunk_texts(self, pks: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """chunk pk -> (id, text) for a few chunks."""
+        if not pks:
+            return {}
+        marks = ",".join("?" * len(pks))
+        rows = self.conn.execute(
+            f"SELECT pk, id, text FROM chunks WHERE pk IN ({marks})", tuple(pks)
+        ).fetchall()
+        return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+    def neighbour_chunks(self, item_pk: int, low: int, high: int) -> list[sqlite3.Row]:
+        """Chunks of one item with ``low <= seq <= high``, in order."""
+        return self._all(
+            "SELECT pk, item_pk, seq, id, text FROM chunks WHERE item_pk = ?"
+            " AND seq BETWEEN ? AND ? ORDER BY seq",
+            (item_pk, low, high),
+        )
 
     # -- jobs -------------------------------------------------------------------------------
 
@@ -789,29 +897,65 @@ class Database:
         self.conn.execute("DELETE FROM tokens WHERE id = ?", (token_id,))
 
 
+READERS = 4
+
+
 class Store:
-    """Owns the database thread; ``run`` executes one transaction there."""
+    """Owns the writer thread and the reader pool.
+
+    ``run`` executes one write transaction on the writer thread; ``read``
+    executes one read-only transaction on a reader thread. ``generation``
+    counts committed changes to an instance's searchable content, so caches
+    built from a snapshot know when they are stale.
+    """
 
     def __init__(self, data_dir: Path | None) -> None:
-        self._path = ":memory:" if data_dir is None else str(data_dir / DB_FILENAME)
         self._data_dir = data_dir
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ai-search-emu-db")
+        self._temp_dir: str | None = None
+        self._path = ""
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ai-search-emu-db")
+        self._readers = ThreadPoolExecutor(
+            max_workers=READERS, thread_name_prefix="ai-search-emu-read"
+        )
         self._db: Database | None = None
+        self._local = threading.local()
+        self._reader_dbs: list[Database] = []
+        self._lock = threading.Lock()
+        self._generations: dict[int, int] = {}
+        #: Free for users of ``read`` to keep derived data (see ``retrieval``).
+        self.caches: dict[str, Any] = {}
 
     async def open(self) -> None:
-        if self._data_dir is not None:
+        if self._data_dir is None:
+            self._temp_dir = await asyncio.to_thread(tempfile.mkdtemp, prefix="ai-search-emulator-")
+            self._path = str(Path(self._temp_dir) / DB_FILENAME)
+        else:
             await asyncio.to_thread(self._data_dir.mkdir, parents=True, exist_ok=True)
+            self._path = str(self._data_dir / DB_FILENAME)
         loop = asyncio.get_running_loop()
-        self._db = await loop.run_in_executor(self._executor, Database.connect, self._path)
+        self._db = await loop.run_in_executor(self._writer, Database.connect, self._path)
+
+    def generation(self, instance_pk: int) -> int:
+        """How many committed transactions changed this instance's searchable content."""
+        return self._generations.get(instance_pk, 0)
 
     async def run(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
+        """Run ``fn(db, ...)`` in one write transaction on the writer thread."""
         # Even if the awaiting task is cancelled, the transaction runs to its
         # end on the store thread, so the database never sees half a change.
         loop = asyncio.get_running_loop()
         call = functools.partial(self._transaction, fn, *args, **kwargs)
-        return await loop.run_in_executor(self._executor, call)
+        return await loop.run_in_executor(self._writer, call)
+
+    async def read(
+        self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``fn(db, ...)`` in one read-only transaction (a snapshot) on a reader thread."""
+        loop = asyncio.get_running_loop()
+        call = functools.partial(self._read_transaction, fn, *args, **kwargs)
+        return await loop.run_in_executor(self._readers, call)
 
     def _transaction(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
@@ -819,6 +963,7 @@ class Store:
         db = self._db
         if db is None:
             raise RuntimeError("store is not open")
+        db.changed.clear()
         db.conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(db, *args, **kwargs)
@@ -826,11 +971,44 @@ class Store:
             db.conn.execute("ROLLBACK")
             raise
         db.conn.execute("COMMIT")
+        # Bumped after the commit: a reader that sees the new number also
+        # sees the new data (the reverse may lag, which only costs a reload).
+        with self._lock:
+            for pk in db.changed:
+                self._generations[pk] = self._generations.get(pk, 0) + 1
         return result
+
+    def _reader(self) -> Database:
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            if self._db is None:
+                raise RuntimeError("store is not open")
+            db = Database.connect(self._path, reader=True)
+            self._local.db = db
+            with self._lock:
+                self._reader_dbs.append(db)
+        return db
+
+    def _read_transaction(
+        self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        db = self._reader()
+        db.conn.execute("BEGIN")
+        try:
+            return fn(db, *args, **kwargs)
+        finally:
+            db.conn.execute("COMMIT")
 
     async def close(self) -> None:
         db, self._db = self._db, None
+        loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self._readers.shutdown, wait=True)
+        for reader in self._reader_dbs:
+            reader.conn.close()
+        self._reader_dbs.clear()
         if db is not None:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, db.conn.close)
-        self._executor.shutdown(wait=True)
+            await loop.run_in_executor(self._writer, db.conn.close)
+        self._writer.shutdown(wait=True)
+        if self._temp_dir is not None:
+            await asyncio.to_thread(shutil.rmtree, self._temp_dir, ignore_errors=True)
+            self._temp_dir = None

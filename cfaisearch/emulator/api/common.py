@@ -58,7 +58,7 @@ def require_instance(db: Database, namespace: str, instance_id: str) -> Instance
 
 async def load_instance(request: web.Request) -> InstanceRow:
     ns, instance_id = namespace_name(request), request.match_info["id"]
-    return await state(request).store.run(require_instance, ns, instance_id)
+    return await state(request).store.read(require_instance, ns, instance_id)
 
 
 def render_instance(row: InstanceRow, busy: set[int], *, listed: bool = False) -> dict[str, Any]:

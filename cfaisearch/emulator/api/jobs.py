@@ -30,7 +30,7 @@ def _require_job(db: Database, namespace: str, instance_id: str, job_id: str) ->
 
 async def _load_job(request: web.Request) -> JobRow:
     info = request.match_info
-    return await state(request).store.run(
+    return await state(request).store.read(
         _require_job, namespace_name(request), info["id"], info["job_id"]
     )
 
@@ -48,7 +48,7 @@ async def list_(request: web.Request) -> web.Response:
     st = state(request)
     page, per_page = page_params(request, min_per_page=0)
     instance = await load_instance(request)
-    rows = await st.store.run(Database.list_jobs, instance.pk)
+    rows = await st.store.read(Database.list_jobs, instance.pk)
     selected, info = paginate(rows, page, per_page)
     return ok([views.job(j) for j in selected], result_info=info)
 
@@ -68,7 +68,7 @@ async def logs(request: web.Request) -> web.Response:
     st = state(request)
     page, per_page = page_params(request, min_per_page=0, max_per_page=100)
     job = await _load_job(request)
-    rows, total = await st.store.run(
+    rows, total = await st.store.read(
         Database.list_job_logs, job.pk, (page - 1) * per_page, per_page
     )
     info = {"page": page, "per_page": per_page, "count": len(rows), "total_count": total}

@@ -14,7 +14,7 @@ from .. import chat, retrieval
 from ..errors import ApiError, ErrorCode, invalid
 from ..instance_config import DEFAULTS
 from ..state import EmulatorState
-from ..store import CorpusChunk, Database, InstanceRow
+from ..store import Database, InstanceRow
 from ..validation import as_list, as_object, as_str, enum
 from ..wire import json_response, ok
 from .common import load_instance, namespace_name, read_json, require_namespace, state
@@ -96,23 +96,12 @@ def parse_search_query(body: dict[str, Any]) -> Query:
     return Query(text, "text")
 
 
-def _load(
-    db: Database, instance_pk: int, match: str | None
-) -> tuple[list[CorpusChunk], dict[int, float]]:
-    return db.corpus(instance_pk), db.keyword_hits(instance_pk, match) if match else {}
-
-
 async def _retrieve(
     st: EmulatorState, instance: InstanceRow, query: Query, options: retrieval.Options
 ) -> list[list[dict[str, Any]]]:
-    match = None
-    if options.retrieval_type != "vector":
-        tokenizer = (instance.config["indexing_options"] or {}).get("keyword_tokenizer", "porter")
-        match = retrieval.keyword_expression(query.text, tokenizer, options.keyword_match_mode)
-    corpus, hits = await st.store.run(_load, instance.pk, match)
-    # Scoring is pure CPU work; keep it off the event loop for large corpora.
-    return await asyncio.to_thread(
-        retrieval.rank, corpus, hits, query.text, options, instance.config
+    # On a reader thread: searches run beside each other and beside writes.
+    return await st.store.read(
+        st.retriever.search, instance.pk, instance.config, query.text, options
     )
 
 
@@ -236,7 +225,7 @@ async def _fan_out(
     raw_options = as_object(body["ai_search_options"], "ai_search_options")
     ids = _instance_ids(raw_options)
     parsed = retrieval.parse_request(raw_options, "ai_search_options")
-    instances = await st.store.run(_namespace_instances, namespace_name(request), ids)
+    instances = await st.store.read(_namespace_instances, namespace_name(request), ids)
     errors: list[dict[str, str]] = []
     tasks = {}
     for instance_id, instance in instances.items():
