@@ -275,9 +275,13 @@ class Retriever:
         if kind != "keyword" or options.reranking:
             scores = self.scorer.scores(layout.matrix(db, self.scorer), query)
         candidates: dict[int, _Candidate] = {}
+        # Without fusion, boosting or reranking the final order is the
+        # method's own order, so the top max_num_results are all it needs.
+        final = kind != "hybrid" and not options.boosts and not options.reranking
+        wanted = options.max_num_results if final else CANDIDATES
         if kind in ("vector", "hybrid"):
             assert scores is not None
-            for rank, (position, score) in enumerate(_top(scores.ranked(), allowed), 1):
+            for rank, (position, score) in enumerate(_top(scores.ranked(), allowed, wanted), 1):
                 candidates[position] = _Candidate(layout.ref(position), score, vector_rank=rank)
         top_keyword = 0.0
         if kind in ("keyword", "hybrid"):
@@ -286,7 +290,7 @@ class Retriever:
             hits = db.keyword_ranked(instance_pk, match) if match else iter(())
             by_position = ((layout.position.get(pk), score) for pk, score in hits)
             known = ((p, score) for p, score in by_position if p is not None)
-            for rank, (position, score) in enumerate(_top(known, allowed), 1):
+            for rank, (position, score) in enumerate(_top(known, allowed, wanted), 1):
                 cand = candidates.get(position)
                 if cand is None:
                     vector_score = scores.score(position) if scores is not None else 0.0
@@ -318,21 +322,21 @@ def _allowed(
 
 
 def _top(
-    ranked: Iterator[tuple[int, float]], allowed: Callable[[int], bool]
+    ranked: Iterator[tuple[int, float]], allowed: Callable[[int], bool], limit: int
 ) -> list[tuple[int, float]]:
-    """The CANDIDATES best allowed (position, score) pairs, ties broken by position.
+    """The ``limit`` best allowed (position, score) pairs, ties broken by position.
 
     ``ranked`` comes best first, but ties may come in any order: reading
     stops only once the score drops below the last kept one.
     """
     kept: list[tuple[int, float]] = []
     for position, score in ranked:
-        if len(kept) >= CANDIDATES and score < kept[-1][1]:
+        if len(kept) >= limit and score < kept[-1][1]:
             break
         if allowed(position):
             kept.append((position, score))
     kept.sort(key=lambda entry: (-entry[1], entry[0]))
-    return kept[:CANDIDATES]
+    return kept[:limit]
 
 
 @dataclasses.dataclass

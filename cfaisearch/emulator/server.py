@@ -31,6 +31,7 @@ class AsyncEmulator:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._token: str | None = None
+        self._scorer = ""
 
     async def start(self) -> AsyncEmulator:
         if self._runner is not None:
@@ -51,6 +52,7 @@ class AsyncEmulator:
         self._runner = runner
         self._port = int(runner.addresses[0][1])
         self._token = app[STATE].api_token
+        self._scorer = app[STATE].retriever.scorer.name
         return self
 
     async def stop(self) -> None:
@@ -101,6 +103,12 @@ class AsyncEmulator:
     @property
     def account_id(self) -> str:
         return self.config.account_id
+
+    @property
+    def scorer_name(self) -> str:
+        """The active vector scorer: ``lexical`` or ``semantic:<model>``."""
+        self._started()
+        return self._scorer
 
 
 class Emulator:
@@ -193,3 +201,7 @@ class Emulator:
     @property
     def port(self) -> int:
         return self._emulator.port
+
+    @property
+    def scorer_name(self) -> str:
+        return self._emulator.scorer_name

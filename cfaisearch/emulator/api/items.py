@@ -127,12 +127,17 @@ async def _read_upload(request: web.Request) -> tuple[str, str, bytes, dict[str,
 async def _settle(request: web.Request, pk: int, wait: bool) -> ItemRow:
     """Queue an item; with ``wait`` return once indexed (or when the wait times out)."""
     st = state(request)
-    done = st.indexer.enqueue(pk)
-    if wait:
+    if not wait:
+        # Read before queueing: the worker (a different thread) may otherwise
+        # start first, and the answer must show the item as it was stored.
+        row = await st.store.read(Database.get_item_by_pk, pk)
+        st.indexer.enqueue(pk)
+    else:
+        done = st.indexer.enqueue(pk)
         # On timeout the item is answered as still running, as the service does.
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(done), st.config.wait_timeout)
-    row = await st.store.read(Database.get_item_by_pk, pk)
+        row = await st.store.read(Database.get_item_by_pk, pk)
     if row is None:
         raise not_found(ErrorCode.ITEM_NOT_FOUND, "item")
     return row

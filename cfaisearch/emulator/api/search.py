@@ -17,7 +17,7 @@ from ..state import EmulatorState
 from ..store import Database, InstanceRow
 from ..validation import as_list, as_object, as_str, enum
 from ..wire import json_response, ok
-from .common import load_instance, namespace_name, read_json, require_namespace, state
+from .common import namespace_name, read_json, require_instance, require_namespace, state
 
 log = logging.getLogger(__name__)
 
@@ -105,20 +105,40 @@ async def _retrieve(
     )
 
 
-async def _search_instance(
-    st: EmulatorState, instance: InstanceRow, body: dict[str, Any], query: Query
-) -> list[dict[str, Any]]:
+def _instance_search(
+    db: Database,
+    retriever: retrieval.Retriever,
+    namespace: str,
+    instance_id: str,
+    body: dict[str, Any],
+    query: str,
+) -> tuple[InstanceRow, list[dict[str, Any]]]:
+    instance = require_instance(db, namespace, instance_id)
     parsed = retrieval.parse_request(body.get("ai_search_options"), "ai_search_options")
     options = retrieval.resolve(parsed, instance.config, "ai_search_options")
-    groups = await _retrieve(st, instance, query, options)
-    return [chunk for group in groups for chunk in group]
+    groups = retriever.search(db, instance.pk, instance.config, query, options)
+    return instance, [chunk for group in groups for chunk in group]
+
+
+async def _search_instance(
+    request: web.Request, body: dict[str, Any], query: Query
+) -> tuple[InstanceRow, list[dict[str, Any]]]:
+    """The instance and its hits, from one snapshot in one hop to a reader thread."""
+    st = state(request)
+    return await st.store.read(
+        _instance_search,
+        st.retriever,
+        namespace_name(request),
+        request.match_info["id"],
+        body,
+        query.text,
+    )
 
 
 async def search(request: web.Request) -> web.Response:
     body = await read_json(request)
     query = parse_search_query(body)
-    instance = await load_instance(request)
-    chunks = await _search_instance(state(request), instance, body, query)
+    _, chunks = await _search_instance(request, body, query)
     return ok({"chunks": chunks, "query_kind": query.kind, "search_query": query.text})
 
 
@@ -185,8 +205,7 @@ async def _stream(request: web.Request, events: Iterable[bytes]) -> web.StreamRe
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
     chat_request = parse_chat(body)
-    instance = await load_instance(request)
-    chunks = await _search_instance(state(request), instance, body, chat_request.query)
+    instance, chunks = await _search_instance(request, body, chat_request.query)
     return await _answer(request, chat_request, chunks, instance.config["ai_search_model"])
 
 
