@@ -216,6 +216,42 @@ async def _clients(
     return latencies, calls / (time.perf_counter() - began)
 
 
+class Prober:
+    """A child process that GETs the instance every 5 ms until told to stop."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.latencies: list[float] = []
+
+    def __enter__(self) -> Prober:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--probe", self.root],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdout is not None
+        self.proc.stdout.readline()  # "ready": connected, first GET done
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        out, _ = self.proc.communicate(b"stop\n", timeout=60)
+        self.latencies = orjson.loads(out)
+
+
+async def _probe(root: str) -> None:
+    latencies: list[float] = []
+    loop = asyncio.get_running_loop()
+    stop = loop.run_in_executor(None, sys.stdin.readline)
+    async with aiohttp.ClientSession() as session:
+        client = Client(session, root)
+        await client.call("GET", "")
+        print("ready", flush=True)
+        while not stop.done():
+            latencies.append(await _timed(lambda: client.call("GET", "")))
+            await asyncio.sleep(0.005)
+    sys.stdout.write(orjson.dumps(latencies).decode())
+
+
 def _floor(corpus: Corpus, queries: list[str], repeats: int) -> list[float]:
     """The keyword query as plain FTS5 from Python: MATCH, rank, top 10 texts (ms)."""
     conn = sqlite3.connect(":memory:")
@@ -262,19 +298,16 @@ async def measure_size(size: int, scorer: str, rounds: int, calls: int) -> dict[
                         lat, rate = await _clients(clients, n, one)
                         series.setdefault(f"{kind}/{clients}", []).extend(lat)
                         rates.setdefault(f"{kind}/{clients}", []).append(rate)
-                # A reader's GET beside a storm of 32 hybrid searches.
-                storm = asyncio.ensure_future(
-                    _clients(
+                # A reader's GET beside a storm of 32 hybrid searches; the prober
+                # is a process of its own, so the storm's client-side work
+                # (this process) does not delay it.
+                with Prober(emulator.root) as prober:
+                    await _clients(
                         CLIENTS,
                         calls * 4,
                         lambda i: client.search(queries[i % len(queries)], "hybrid"),
                     )
-                )
-                await asyncio.sleep(0.05)
-                while not storm.done():
-                    get_during_storm.append(await _timed(lambda: client.call("GET", "")))
-                    await asyncio.sleep(0.005)
-                await storm
+                get_during_storm += prober.latencies
                 # The floor in the same round, so load from elsewhere moves both sides.
                 floor += _floor(corpus, queries, 3)
     for name, lat in series.items():
@@ -403,7 +436,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny corpus and counts")
     parser.add_argument("--write", type=Path, help="refresh the emulator section of this file")
     parser.add_argument("--scorer", default="lexical", choices=("lexical", "semantic", "auto"))
+    parser.add_argument("--probe", metavar="ROOT", help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()  # run.py's options pass through nox untouched
+    if args.probe:
+        asyncio.run(_probe(args.probe))
+        return
     raw = args.sizes or os.environ.get("EMULATOR_BENCH_SIZES")
     sizes = [int(s) for s in raw.split(",")] if raw else ([100] if args.quick else list(SIZES))
     rounds, calls = (1, 16) if args.quick else (3, 100)

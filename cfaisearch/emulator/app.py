@@ -1,4 +1,4 @@
-"""The aiohttp application: route table (46 operations) and start-up/shutdown."""
+"""The aiohttp application: route table (46 operations, plus the AutoRAG aliases)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .api import instances, items, jobs, namespaces, search, tokens
+from .api import instances, items, jobs, legacy, namespaces, search, tokens
 from .config import EmulatorConfig
 from .faults import FaultInjector
 from .indexer import Indexer
@@ -22,6 +22,8 @@ from .wire import now_iso, ray_id
 
 API = "/client/v4/accounts/{account_id}/ai-search"
 NAMESPACE = API + "/namespaces/{name}"
+#: The AutoRAG API's paths: instances of the default namespace, old shapes.
+AUTORAG = "/client/v4/accounts/{account_id}/autorag/rags/{id}"
 _TOKEN_KEY = "api_token"
 _SCORER_KEY = "vector_scorer"
 
@@ -70,6 +72,12 @@ def _routes() -> list[web.RouteDef]:
         web.get(API + "/tokens/{id}", tokens.read),
         web.put(API + "/tokens/{id}", tokens.update),
         web.delete(API + "/tokens/{id}", tokens.delete),
+        web.post(AUTORAG + "/search", legacy.search),
+        web.post(AUTORAG + "/ai-search", legacy.ai_search),
+        web.patch(AUTORAG + "/sync", legacy.sync),
+        web.get(AUTORAG + "/jobs", jobs.list_),
+        web.get(AUTORAG + "/jobs/{job_id}", jobs.get),
+        web.get(AUTORAG + "/jobs/{job_id}/logs", jobs.logs),
     ]
     return table
 

@@ -95,14 +95,19 @@ def completion(
     return body
 
 
+def deltas(content: str) -> Iterator[str]:
+    """The answer in streamed pieces of a few words each."""
+    words = re.findall(r"\S+\s*", content)
+    for start in range(0, len(words), WORDS_PER_DELTA):
+        yield "".join(words[start : start + WORDS_PER_DELTA])
+
+
 def sse_events(*, model: str, content: str, chunks: list[dict[str, Any]]) -> Iterator[bytes]:
     """Each SSE event, already framed (ends with a blank line)."""
     yield f"event: chunks\ndata: {dumps(chunks)}\n\n".encode()
     ident, created = completion_id(), int(time.time())
-    words = re.findall(r"\S+\s*", content)
-    for start in range(0, len(words), WORDS_PER_DELTA):
-        delta = {"content": "".join(words[start : start + WORDS_PER_DELTA])}
-        yield _delta_event(ident, created, model, delta, None)
+    for piece in deltas(content):
+        yield _delta_event(ident, created, model, {"content": piece}, None)
     yield _delta_event(ident, created, model, {}, "stop")
     yield b"data: [DONE]\n\n"
 

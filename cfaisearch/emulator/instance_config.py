@@ -103,7 +103,7 @@ _COMMON: dict[str, Checker] = {
     "cache_threshold": enum(*CACHE_THRESHOLDS),
     "cache_ttl": enum(*CACHE_TTLS),
     "chunk": boolean(),
-    "chunk_size": integer(lo=64, hi=2048),
+    "chunk_size": integer(lo=64),  # the spec gives a minimum only
     "chunk_overlap": integer(lo=0, hi=30),
     "custom_metadata": array(
         obj(

@@ -225,12 +225,12 @@ class Layout:
                 position = self.position
                 # A vector written after this layout's snapshot has no
                 # position and is skipped; the next search rebuilds anyway.
-                pairs = (
+                pairs = sorted(
                     (position[pk], bytes(blob))
                     for pk, blob in db.chunk_vectors(self.instance_pk)
                     if pk in position
                 )
-                self._matrix = scorer.matrix(len(self.chunks), pairs)
+                self._matrix = scorer.matrix(len(self.chunks), iter(pairs))
             return self._matrix
 
 

@@ -29,6 +29,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DB_FILENAME = "ai-search-emulator.sqlite3"
+MMAP_BYTES = 1 << 30
+CACHE_KIB = 64 * 1024
 DEFAULT_NAMESPACE = "default"
 TOKENIZERS = {"porter": "porter unicode61", "trigram": "trigram"}
 
@@ -330,6 +332,10 @@ class Database:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=not reader)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
+        # Memory-mapped reads and a larger page cache: searches revisit the same
+        # FTS5 doclists and chunk pages, which would otherwise be copied in again.
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if reader:
             conn.execute("PRAGMA query_only = ON")
         else:
@@ -897,7 +903,11 @@ class Database:
         self.conn.execute("DELETE FROM tokens WHERE id = ?", (token_id,))
 
 
+#: Threads for short reads (GETs) and, separately, for searches: a GET never
+#: waits in a queue behind searches. Searches are CPU-bound Python, so more
+#: search threads than cores would only contend for the GIL.
 READERS = 4
+SEARCHERS = 2
 
 
 class Store:
@@ -916,6 +926,9 @@ class Store:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ai-search-emu-db")
         self._readers = ThreadPoolExecutor(
             max_workers=READERS, thread_name_prefix="ai-search-emu-read"
+        )
+        self._searchers = ThreadPoolExecutor(
+            max_workers=SEARCHERS, thread_name_prefix="ai-search-emu-search"
         )
         self._db: Database | None = None
         self._local = threading.local()
@@ -956,6 +969,14 @@ class Store:
         loop = asyncio.get_running_loop()
         call = functools.partial(self._read_transaction, fn, *args, **kwargs)
         return await loop.run_in_executor(self._readers, call)
+
+    async def search(
+        self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``read`` for long reads (searches), on threads of their own."""
+        loop = asyncio.get_running_loop()
+        call = functools.partial(self._read_transaction, fn, *args, **kwargs)
+        return await loop.run_in_executor(self._searchers, call)
 
     def _transaction(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
@@ -1003,6 +1024,7 @@ class Store:
         db, self._db = self._db, None
         loop = asyncio.get_running_loop()
         await asyncio.to_thread(self._readers.shutdown, wait=True)
+        await asyncio.to_thread(self._searchers.shutdown, wait=True)
         for reader in self._reader_dbs:
             reader.conn.close()
         self._reader_dbs.clear()

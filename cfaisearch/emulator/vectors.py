@@ -17,7 +17,9 @@ in-memory matrix that ``retrieval`` rebuilds only after the corpus changed.
 from __future__ import annotations
 
 import array
+import bisect
 import hashlib
+import heapq
 import importlib.util
 import math
 import re
@@ -162,7 +164,7 @@ class Scorer(Protocol):
         ...
 
     def matrix(self, size: int, vectors: Iterator[tuple[int, bytes]]) -> Any:
-        """Bulk-scorable form of ``size`` chunks' vectors, given as (position, bytes)."""
+        """Bulk-scorable form of ``size`` chunks' vectors, as (position, bytes) in order."""
         ...
 
     def scores(self, matrix: Any, query: str) -> QueryScores:
@@ -189,25 +191,52 @@ class _Postings:
 
 
 class _LexicalScores:
-    def __init__(self, postings: _Postings, query: frozenset[int]) -> None:
-        present: dict[int, int] = {}
-        weight: dict[int, float] = {}
-        # Only the chunks sharing a bucket with the query are ever touched.
-        for bucket in query:
-            entry = postings.lists.get(bucket)
-            if entry is None:
-                continue
-            for position, value in zip(*entry, strict=True):
-                present[position] = present.get(position, 0) + 1
-                weight[position] = weight.get(position, 0.0) + value
-        size = len(query)
-        self._scores = {p: _lexical_score(n, round(weight[p], 6), size) for p, n in present.items()}
+    """Scores from the query's posting lists only; computed lazily, best first.
 
-    def ranked(self) -> Iterator[tuple[int, float]]:
-        return iter(sorted(self._scores.items(), key=lambda e: (-e[1], e[0])))
+    A chunk's score depends on how many query terms it holds (``n``) and
+    their summed weights (at most ``n``, since vectors are unit length). So
+    the chunks holding the most terms are scored first, and a group with
+    fewer terms is scored only when its best possible score could still
+    compete: a search touching thousands of chunks scores a few hundred.
+    """
+
+    def __init__(self, postings: _Postings, query: frozenset[int]) -> None:
+        self._lists = [postings.lists[b] for b in sorted(query) if b in postings.lists]
+        self._terms = len(query)
+        counts: Counter[int] = Counter()
+        for positions, _ in self._lists:
+            counts.update(positions)  # counted in C
+        self._counts = counts
+
+    def _weight(self, position: int) -> float:
+        total = 0.0
+        for positions, weights in self._lists:
+            i = bisect.bisect_left(positions, position)
+            if i < len(positions) and positions[i] == position:
+                total += weights[i]
+        return round(total, 6)
 
     def score(self, position: int) -> float:
-        return self._scores.get(position, 0.0)
+        present = self._counts.get(position)
+        if not present:
+            return 0.0
+        return _lexical_score(present, self._weight(position), self._terms)
+
+    def ranked(self) -> Iterator[tuple[int, float]]:
+        groups: dict[int, list[int]] = {}
+        for position, present in self._counts.items():
+            groups.setdefault(present, []).append(position)
+        heap: list[tuple[float, int]] = []
+        for present in sorted(groups, reverse=True):
+            ceiling = _lexical_score(present, float(present), self._terms)
+            while heap and -heap[0][0] > ceiling:
+                score, position = heapq.heappop(heap)
+                yield position, -score
+            for position in groups[present]:
+                heapq.heappush(heap, (-self.score(position), position))
+        while heap:
+            score, position = heapq.heappop(heap)
+            yield position, -score
 
 
 class LexicalScorer:

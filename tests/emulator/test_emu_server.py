@@ -192,7 +192,7 @@ async def test_concurrent_writers_stay_consistent(api: Api) -> None:
     replies = await asyncio.gather(
         *(api.request("POST", "/instances", json={"id": "same"}) for _ in range(10))
     )
-    assert sorted(r.status for r in replies) == [200] + [409] * 9
+    assert sorted(r.status for r in replies) == [201] + [409] * 9
     await api.create_instance("kb")
     # Re-uploading one key from many clients leaves exactly one item.
     await asyncio.gather(*(api.upload("shared.txt", f"version {n}") for n in range(10)))

@@ -100,7 +100,7 @@ async def create(request: web.Request) -> web.Response:
     row = await st.store.run(_insert, namespace, instance_id, config)
     if config["type"] is not None and st.config.initial_sync:
         await st.jobs.create(row, "schedule", None)
-    return ok(await st.store.run(instance_view, row))
+    return ok(await st.store.run(instance_view, row), status=201)
 
 
 async def read(request: web.Request) -> web.Response:

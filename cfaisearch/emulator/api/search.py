@@ -100,7 +100,7 @@ async def _retrieve(
     st: EmulatorState, instance: InstanceRow, query: Query, options: retrieval.Options
 ) -> list[list[dict[str, Any]]]:
     # On a reader thread: searches run beside each other and beside writes.
-    return await st.store.read(
+    return await st.store.search(
         st.retriever.search, instance.pk, instance.config, query.text, options
     )
 
@@ -125,7 +125,7 @@ async def _search_instance(
 ) -> tuple[InstanceRow, list[dict[str, Any]]]:
     """The instance and its hits, from one snapshot in one hop to a reader thread."""
     st = state(request)
-    return await st.store.read(
+    return await st.store.search(
         _instance_search,
         st.retriever,
         namespace_name(request),

@@ -61,7 +61,7 @@ def _insert(db: Database, fields: dict[str, Any]) -> TokenRow:
 async def create(request: web.Request) -> web.Response:
     fields = clean(await read_json(request), _BODY, required=_REQUIRED)
     token = await state(request).store.run(_insert, fields)
-    return ok(views.token(token))
+    return ok(views.token(token), status=201)
 
 
 def _replace(db: Database, token_id: str, fields: dict[str, Any]) -> TokenRow:
