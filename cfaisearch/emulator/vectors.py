@@ -284,7 +284,10 @@ class _DenseScores:
 
 
 class SemanticScorer:
-    """WordLlama embeddings (256 dimensions, shipped in its wheel), cosine similarity."""
+    """WordLlama embeddings (256 dimensions, shipped in its wheel).
+
+    The score is the square root of the cosine similarity (0 when negative).
+    """
 
     name = "semantic:wordllama-l2_supercat-256"
     dimensions = 256
@@ -318,7 +321,13 @@ class SemanticScorer:
         return matrix
 
     def scores(self, matrix: Any, query: str) -> QueryScores:
-        return _DenseScores(matrix @ self._embed([query])[0])
+        import numpy as np
+
+        cosines = matrix @ self._embed([query])[0]
+        # WordLlama's cosines for a good paraphrase sit around 0.2-0.6; the
+        # square root puts them where the service's default threshold (0.4)
+        # expects relevant chunks, without changing the order.
+        return _DenseScores(np.sqrt(np.clip(cosines, 0.0, None)))
 
 
 def semantic_available() -> bool:

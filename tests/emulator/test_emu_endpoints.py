@@ -356,3 +356,21 @@ async def test_unknown_routes_answer_json_envelopes(emulator: AsyncEmulator) -> 
                 body = json.loads(await resp.text())
                 assert body["success"] is False
                 assert body["errors"][0]["code"] == 7000
+
+
+async def test_spec_fidelity_created_status_and_enum_values(api: Api) -> None:
+    created = await api.request("POST", "/instances", json={"id": "big", "chunk_size": 4096})
+    assert created.status == 201, created.text  # the spec's status, and no 2048 cap
+    assert created.result["chunk_size"] == 4096
+    old_mode = {"id": "old", "retrieval_options": {"keyword_match_mode": "exact_match"}}
+    refused = await api.request("POST", "/instances", json=old_mode)
+    assert refused.status == 400
+    assert "keyword_match_mode" in refused.text
+    feed = {
+        "id": "feed",
+        "source": "http://127.0.0.1:9/",
+        "source_params": {"web_crawler": {"parse_type": "feed-rss"}},
+    }
+    refused = await api.request("POST", "/instances", json=feed)
+    assert refused.status == 400
+    assert "parse_type" in refused.text
