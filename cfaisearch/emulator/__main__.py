@@ -126,6 +126,7 @@ async def _serve(config: EmulatorConfig) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, serve until interrupted; the exit status."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -28,15 +28,18 @@ log = logging.getLogger(__name__)
 def item_id(namespace: str, instance_id: str, source_id: str, key: str) -> str:
     # Derived from identity, so re-uploading a key keeps its id and results
     # are reproducible across runs.
+    """Stable item id derived from (namespace, instance, source, key)."""
     seed = "\0".join((namespace, instance_id, source_id, key))
     return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
 def checksum(content: bytes) -> str:
+    """MD5 hex digest of an item's content, as the service reports it."""
     return hashlib.md5(content, usedforsecurity=False).hexdigest()
 
 
 def chunk_id(item: str, digest: str, seq: int) -> str:
+    """Stable chunk id derived from (item, content checksum, position)."""
     return hashlib.sha256(f"{item}:{digest}:{seq}".encode()).hexdigest()[:32]
 
 
@@ -140,12 +143,14 @@ class Indexer:
         self._worker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Start the worker and queue the items a previous run left unfinished."""
         self._worker = asyncio.create_task(self._work(), name="ai-search-emu-indexer")
         # Items left queued/running by a previous run are picked up again.
         for pk in await self._store.run(Database.pending_items):
             self.enqueue(pk)
 
     async def stop(self) -> None:
+        """Stop the worker; every waiter is released."""
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

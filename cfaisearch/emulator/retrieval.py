@@ -64,6 +64,8 @@ _RERANKING: dict[str, Checker] = {
 
 @dataclasses.dataclass(frozen=True)
 class Boost:
+    """One ``boost_by`` entry, resolved against the instance's schema."""
+
     field: str
     direction: str
     data_type: str
@@ -215,11 +217,13 @@ class Layout:
         self._lock = threading.Lock()
 
     def ref(self, position: int) -> ChunkRef:
+        """What ranking needs about the chunk at ``position``."""
         pk, item_pk, seq = self.chunks[position]
         key, metadata, timestamp = self.items[item_pk]
         return ChunkRef(pk, item_pk, seq, key, metadata, timestamp)
 
     def matrix(self, db: Database, scorer: vectors.Scorer) -> Any:
+        """The scorer's bulk form of this layout's vectors, decoded on first use."""
         with self._lock:
             if self._matrix is None:
                 position = self.position

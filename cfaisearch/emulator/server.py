@@ -34,6 +34,7 @@ class AsyncEmulator:
         self._scorer = ""
 
     async def start(self) -> AsyncEmulator:
+        """Open storage, start background work and listen; returns ``self``."""
         if self._runner is not None:
             raise RuntimeError("emulator already started")
         app = create_app(self.config, faults=self.faults)
@@ -56,6 +57,7 @@ class AsyncEmulator:
         return self
 
     async def stop(self) -> None:
+        """Stop listening and close storage (idempotent)."""
         runner, self._runner = self._runner, None
         self._port = self._token = None
         if runner is not None:
@@ -123,6 +125,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 30.0) -> Emulator:
+        """Start the server thread and wait until it listens (or raise its error)."""
         if self._thread is not None:
             raise RuntimeError("emulator already started")
         ready: concurrent.futures.Future[None] = concurrent.futures.Future()
@@ -156,6 +159,7 @@ class Emulator:
             loop.close()
 
     def stop(self) -> None:
+        """Stop the server and join its thread (idempotent)."""
         loop, thread = self._loop, self._thread
         self._loop = self._thread = None
         if loop is not None:

@@ -16,6 +16,8 @@ from .store import Store
 
 @dataclasses.dataclass
 class EmulatorState:
+    """Everything a request handler reaches through ``request.app[STATE]``."""
+
     config: EmulatorConfig
     store: Store
     faults: FaultInjector

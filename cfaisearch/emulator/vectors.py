@@ -114,6 +114,7 @@ def embed(text: str) -> dict[int, float]:
 
 
 def query_buckets(text: str) -> frozenset[int]:
+    """The hash buckets of a query's content words."""
     return frozenset(_bucket(t) for t in terms(text))
 
 

@@ -76,7 +76,8 @@ def render_instance(row: InstanceRow, busy: set[int], *, listed: bool = False) -
 
 
 def instance_view(db: Database, row: InstanceRow) -> dict[str, Any]:
-    return render_instance(row, db.busy_instances())
+    """One instance as the API shows it (its busy check is two indexed lookups)."""
+    return render_instance(row, {row.pk} if db.is_busy(row.pk) else set())
 
 
 def page_params(
