@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -43,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="vector scorer: semantic needs cfaisearch[semantic]; auto picks it when"
         " installed, else lexical (default %(default)s)",
+    )
+    add(
+        "--search-processes",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        metavar="N",
+        help="worker processes for searches, 0 = threads of the server (default %(default)s)",
     )
     add("--log-level", default="WARNING", help="Python logging level (default %(default)s)")
     faults = parser.add_argument_group("fault injection (deterministic for a given seed)")
@@ -90,6 +98,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         manual_sync_interval=args.manual_sync_interval,
         faults=faults,
         scorer=args.scorer,
+        search_processes=args.search_processes,
     )
 
 

@@ -19,6 +19,7 @@ from .state import STATE, EmulatorState
 from .store import DEFAULT_NAMESPACE, Database, NamespaceRow, Store
 from .vectors import Scorer, make_scorer
 from .wire import now_iso, ray_id
+from .workers import SearchWorkers
 
 API = "/client/v4/accounts/{account_id}/ai-search"
 NAMESPACE = API + "/namespaces/{name}"
@@ -115,6 +116,12 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         state.api_token, _ = await state.store.run(
             _prepare_store, state.config.api_token, state.retriever.scorer.name
         )
+        if state.config.search_processes > 0:
+            scorer = "semantic" if state.retriever.scorer.name != "lexical" else "lexical"
+            workers = SearchWorkers(state.config.search_processes, state.store.path, scorer)
+            stack.push_async_callback(workers.stop)
+            await workers.start()
+            state.search_workers = workers
         # Re-queued items are still 'queued' in the database: start() picks them up.
         await state.indexer.start()
         stack.push_async_callback(state.indexer.stop)
@@ -142,7 +149,7 @@ def create_app(
         faults=faults or FaultInjector(config.faults),
         indexer=indexer,
         jobs=JobManager(store, indexer, config),
-        retriever=Retriever(store, scorer),
+        retriever=Retriever(store.generation, scorer),
     )
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=config.max_request_bytes)
     app[STATE] = state

@@ -64,3 +64,6 @@ class EmulatorConfig:
     #: ``semantic`` (needs ``cfaisearch[semantic]``) or ``auto`` (semantic when
     #: installed). Tests default to lexical so results never depend on extras.
     scorer: str = "lexical"
+    #: Worker processes for searches (0: search on threads of the server
+    #: process). Processes use every core; each costs a start-up and memory.
+    search_processes: int = 0

@@ -21,7 +21,7 @@ from .errors import invalid
 from .filters import CompiledFilter, compile_filter, matches
 from .instance_config import DIRECTIONS, MAX_BOOSTS, boost_type, check_boosts, default_direction
 from .metadata import filterable, schema_of
-from .store import Database, Store
+from .store import Database
 from .validation import (
     Checker,
     array,
@@ -239,10 +239,11 @@ class Layout:
 
 
 class Retriever:
-    """Search over the store's reader connections, with per-instance layout caches."""
+    """Search over a reader connection, with per-instance layout caches."""
 
-    def __init__(self, store: Store, scorer: vectors.Scorer) -> None:
-        self._store = store
+    def __init__(self, generation: Callable[[int], int], scorer: vectors.Scorer) -> None:
+        #: How many changes an instance has seen (``Store.generation``).
+        self._generation = generation
         self.scorer = scorer
         self._layouts: dict[int, Layout] = {}
         self._lock = threading.Lock()
@@ -250,7 +251,7 @@ class Retriever:
     def _layout(self, db: Database, instance_pk: int) -> Layout:
         # Read the generation before the snapshot: a layout is never labelled
         # newer than its content, so a stale one is always noticed.
-        generation = self._store.generation(instance_pk)
+        generation = self._generation(instance_pk)
         with self._lock:
             layout = self._layouts.get(instance_pk)
         if layout is not None and layout.generation == generation:

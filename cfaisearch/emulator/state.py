@@ -12,6 +12,7 @@ from .indexer import Indexer
 from .jobs import JobManager
 from .retrieval import Retriever
 from .store import Store
+from .workers import SearchWorkers
 
 
 @dataclasses.dataclass
@@ -24,6 +25,8 @@ class EmulatorState:
     indexer: Indexer
     jobs: JobManager
     retriever: Retriever
+    #: Search processes (``EmulatorConfig.search_processes``); ``None`` searches on threads.
+    search_workers: SearchWorkers | None = None
     #: Resolved at start-up (explicit, persisted in the data dir, or generated).
     api_token: str = ""
 

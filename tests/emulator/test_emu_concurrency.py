@@ -125,3 +125,25 @@ async def test_items_list_pages_in_sql(api: Api) -> None:
     assert [r.key for r in rows] == ["doc3.txt", "doc2.txt"]  # newest first
     page = await api.request("GET", "/namespaces/default/instances/kb/items?page=2&per_page=2")
     assert page.json["result_info"] == {"page": 2, "per_page": 2, "count": 2, "total_count": 5}
+
+
+@pytest.mark.parametrize("emulator_options", [{"search_processes": 1}])
+async def test_search_processes_answer_like_threads_and_see_changes(api: Api) -> None:
+    assert _state(api).search_workers is not None
+    await _corpus(api)
+    in_process = _state(api).retriever
+    hits = await api.search("apples pears", retrieval_type="hybrid", context_expansion=1)
+    store = _state(api).store
+    instance = await store.read(Database.get_instance, "default", "kb")
+    assert instance is not None
+    parsed = retrieval.parse_request(
+        {"retrieval": {"retrieval_type": "hybrid", "context_expansion": 1}}, "x"
+    )
+    options = retrieval.resolve(parsed, instance.config, "x")
+    expected = await store.search(
+        in_process.search, instance.pk, instance.config, "apples pears", options
+    )
+    assert hits == [chunk for group in expected for chunk in group]
+    await api.upload("doc9.txt", "apples and pears and plums")
+    after = await api.search("plums", retrieval_type="vector")
+    assert [h["item"]["key"] for h in after] == ["doc9.txt"]

@@ -22,7 +22,7 @@ from ..validation import as_list, as_object, as_str, boolean, clean, integer, nu
 from ..wire import ok
 from . import jobs
 from .common import read_json, state
-from .search import MAX_QUERY, _instance_search
+from .search import MAX_QUERY, Query, search_instance
 
 _COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte")
 _BODY = {
@@ -123,13 +123,8 @@ async def _search(request: web.Request) -> tuple[dict[str, Any], str, list[dict[
     if not query.strip():
         raise invalid("query", "must not be blank")
     st = state(request)
-    instance, chunks = await st.store.search(
-        _instance_search,
-        st.retriever,
-        DEFAULT_NAMESPACE,
-        request.match_info["id"],
-        _options(body),
-        query,
+    instance, chunks = await search_instance(
+        st, DEFAULT_NAMESPACE, request.match_info["id"], _options(body), Query(query, "text")
     )
     model = body.get("model") or instance.config["ai_search_model"] or DEFAULTS["ai_search_model"]
     return body, query, chunks, str(model)

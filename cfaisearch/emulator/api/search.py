@@ -99,40 +99,57 @@ def parse_search_query(body: dict[str, Any]) -> Query:
 async def _retrieve(
     st: EmulatorState, instance: InstanceRow, query: Query, options: retrieval.Options
 ) -> list[list[dict[str, Any]]]:
-    # On a reader thread: searches run beside each other and beside writes.
+    if st.search_workers is not None:
+        generation = st.store.generation(instance.pk)
+        return await st.search_workers.search(
+            instance.pk, generation, instance.config, query.text, options
+        )
+    # On a search thread: searches run beside each other and beside writes.
     return await st.store.search(
         st.retriever.search, instance.pk, instance.config, query.text, options
     )
 
 
-def _instance_search(
+def _resolve(
+    db: Database, namespace: str, instance_id: str, body: dict[str, Any]
+) -> tuple[InstanceRow, retrieval.Options]:
+    instance = require_instance(db, namespace, instance_id)
+    parsed = retrieval.parse_request(body.get("ai_search_options"), "ai_search_options")
+    return instance, retrieval.resolve(parsed, instance.config, "ai_search_options")
+
+
+def _resolve_and_search(
     db: Database,
     retriever: retrieval.Retriever,
     namespace: str,
     instance_id: str,
     body: dict[str, Any],
     query: str,
+) -> tuple[InstanceRow, list[list[dict[str, Any]]]]:
+    instance, options = _resolve(db, namespace, instance_id, body)
+    return instance, retriever.search(db, instance.pk, instance.config, query, options)
+
+
+async def search_instance(
+    st: EmulatorState, namespace: str, instance_id: str, body: dict[str, Any], query: Query
 ) -> tuple[InstanceRow, list[dict[str, Any]]]:
-    instance = require_instance(db, namespace, instance_id)
-    parsed = retrieval.parse_request(body.get("ai_search_options"), "ai_search_options")
-    options = retrieval.resolve(parsed, instance.config, "ai_search_options")
-    groups = retriever.search(db, instance.pk, instance.config, query, options)
+    """The instance and its hits (each hit followed by its context chunks)."""
+    if st.search_workers is None:
+        # Lookup and search from one snapshot, in one hop to a search thread.
+        instance, groups = await st.store.search(
+            _resolve_and_search, st.retriever, namespace, instance_id, body, query.text
+        )
+    else:
+        instance, options = await st.store.read(_resolve, namespace, instance_id, body)
+        groups = await _retrieve(st, instance, query, options)
     return instance, [chunk for group in groups for chunk in group]
 
 
 async def _search_instance(
     request: web.Request, body: dict[str, Any], query: Query
 ) -> tuple[InstanceRow, list[dict[str, Any]]]:
-    """The instance and its hits, from one snapshot in one hop to a reader thread."""
     st = state(request)
-    return await st.store.search(
-        _instance_search,
-        st.retriever,
-        namespace_name(request),
-        request.match_info["id"],
-        body,
-        query.text,
-    )
+    return await search_instance(st, namespace_name(request), request.match_info["id"], body, query)
 
 
 async def search(request: web.Request) -> web.Response:

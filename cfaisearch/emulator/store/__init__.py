@@ -97,6 +97,11 @@ class Store:
         loop = asyncio.get_running_loop()
         self._db = await loop.run_in_executor(self._writer, Database.connect, self._path)
 
+    @property
+    def path(self) -> str:
+        """The database file (a temporary one without ``data_dir``), once open."""
+        return self._path
+
     def generation(self, instance_pk: int) -> int:
         """How many committed transactions changed this instance's searchable content."""
         return self._generations.get(instance_pk, 0)
