@@ -86,6 +86,11 @@ class Options:
     reranking: bool
     reranking_threshold: float
 
+    @property
+    def needs_vectors(self) -> bool:
+        """Whether the search scores vectors (the emulator's reranker uses them too)."""
+        return self.retrieval_type != "keyword" or self.reranking
+
 
 def _section(options: Mapping[str, Any], name: str, field: str) -> dict[str, Any]:
     value = options.get(name)
@@ -277,7 +282,7 @@ class Retriever:
         kind = options.retrieval_type
         allowed = _allowed(layout, options.filters, config)
         scores: vectors.QueryScores | None = None
-        if kind != "keyword" or options.reranking:
+        if options.needs_vectors:
             scores = self.scorer.scores(layout.matrix(db, self.scorer), query)
         candidates: dict[int, _Candidate] = {}
         # Without fusion, boosting or reranking the final order is the

@@ -99,7 +99,7 @@ def parse_search_query(body: dict[str, Any]) -> Query:
 async def _retrieve(
     st: EmulatorState, instance: InstanceRow, query: Query, options: retrieval.Options
 ) -> list[list[dict[str, Any]]]:
-    if st.search_workers is not None:
+    if st.search_workers is not None and options.needs_vectors:
         generation = st.store.generation(instance.pk)
         return await st.search_workers.search(
             instance.pk, generation, instance.config, query.text, options
@@ -125,22 +125,31 @@ def _resolve_and_search(
     instance_id: str,
     body: dict[str, Any],
     query: str,
-) -> tuple[InstanceRow, list[list[dict[str, Any]]]]:
+    here_too: bool,
+) -> tuple[InstanceRow, retrieval.Options, list[list[dict[str, Any]]] | None]:
+    """Resolve the request and, unless it is for the workers, search right away."""
     instance, options = _resolve(db, namespace, instance_id, body)
-    return instance, retriever.search(db, instance.pk, instance.config, query, options)
+    if options.needs_vectors and not here_too:
+        return instance, options, None
+    return instance, options, retriever.search(db, instance.pk, instance.config, query, options)
 
 
 async def search_instance(
     st: EmulatorState, namespace: str, instance_id: str, body: dict[str, Any], query: Query
 ) -> tuple[InstanceRow, list[dict[str, Any]]]:
     """The instance and its hits (each hit followed by its context chunks)."""
-    if st.search_workers is None:
-        # Lookup and search from one snapshot, in one hop to a search thread.
-        instance, groups = await st.store.search(
-            _resolve_and_search, st.retriever, namespace, instance_id, body, query.text
-        )
-    else:
-        instance, options = await st.store.read(_resolve, namespace, instance_id, body)
+    # Lookup and search from one snapshot, in one hop to a search thread;
+    # searches that score vectors (CPU-bound Python) go on to the workers.
+    instance, options, groups = await st.store.search(
+        _resolve_and_search,
+        st.retriever,
+        namespace,
+        instance_id,
+        body,
+        query.text,
+        st.search_workers is None,
+    )
+    if groups is None:
         groups = await _retrieve(st, instance, query, options)
     return instance, [chunk for group in groups for chunk in group]
 
