@@ -147,3 +147,11 @@ async def test_search_processes_answer_like_threads_and_see_changes(api: Api) ->
     await api.upload("doc9.txt", "apples and pears and plums")
     after = await api.search("plums", retrieval_type="vector")
     assert [h["item"]["key"] for h in after] == ["doc9.txt"]
+
+
+async def test_items_search_folds_case_beyond_ascii(api: Api) -> None:
+    await api.create_instance()
+    await api.upload("Ärger/ÜBER.txt", "text")
+    await api.upload("other.txt", "text")
+    found = await api.ok("GET", "/namespaces/default/instances/kb/items?search=är")
+    assert [r["key"] for r in found] == ["Ärger/ÜBER.txt"]

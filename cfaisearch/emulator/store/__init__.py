@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from .database import Database
 from .instances import DEFAULT_NAMESPACE, TOKENIZERS, InstanceRow, NamespaceRow, fts_table
@@ -83,8 +83,6 @@ class Store:
         self._reader_dbs: list[Database] = []
         self._lock = threading.Lock()
         self._generations: dict[int, int] = {}
-        #: Free for users of ``read`` to keep derived data (see ``retrieval``).
-        self.caches: dict[str, Any] = {}
 
     async def open(self) -> None:
         """Create the data folder (or a temporary one) and open the writer connection."""

@@ -16,6 +16,10 @@ CACHE_KIB = 64 * 1024
 SCHEMA = "\n".join((instances.SCHEMA, items.SCHEMA, jobs.SCHEMA, tokens.SCHEMA))
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 class Database(InstanceQueries, ItemQueries, JobQueries, TokenQueries):
     """Synchronous operations on one connection, always inside a transaction."""
 
@@ -25,6 +29,8 @@ class Database(InstanceQueries, ItemQueries, JobQueries, TokenQueries):
         # Reader connections are created on one pool thread and closed from another.
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=not reader)
         conn.row_factory = sqlite3.Row
+        # SQLite's lower() folds ASCII only; item searches match keys as Python does.
+        conn.create_function("py_lower", 1, _lower, deterministic=True)
         conn.execute("PRAGMA foreign_keys = ON")
         # Memory-mapped reads and a larger page cache: searches revisit the same
         # FTS5 doclists and chunk pages, which would otherwise be copied in again.

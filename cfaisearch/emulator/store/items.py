@@ -217,8 +217,8 @@ class ItemQueries(Queries):
                 where.append(f"{column} = ?")
                 params.append(value)
         if criteria.search:
-            # instr on lower(): a plain substring test, no LIKE wildcards to escape.
-            where.append("instr(lower(key), ?) > 0")
+            # instr: a plain substring test, no LIKE wildcards to escape.
+            where.append("instr(py_lower(key), ?) > 0")
             params.append(criteria.search.lower())
         condition = " AND ".join(where)
         order = _ITEM_ORDERS[sort_by]
