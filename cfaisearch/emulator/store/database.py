@@ -16,8 +16,8 @@ CACHE_KIB = 64 * 1024
 SCHEMA = "\n".join((instances.SCHEMA, items.SCHEMA, jobs.SCHEMA, tokens.SCHEMA))
 
 
-def _lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
+def _lower(value: str | None) -> str | None:
+    return None if value is None else str(value).lower()
 
 
 class Database(InstanceQueries, ItemQueries, JobQueries, TokenQueries):
