@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -55,6 +56,11 @@ _worker: _Worker | None = None
 
 def _start(path: str, scorer: str) -> None:
     global _worker
+    # One BLAS thread per worker: the workers already use every core, and
+    # BLAS threads on top of them only fight over the CPUs (set before numpy
+    # is first imported, which happens when the scorer loads).
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     _worker = _Worker(path, scorer)
 
 
