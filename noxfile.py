@@ -18,8 +18,11 @@ MYPY = "mypy>=1.11"
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (ruff is needed by the generated-code freshness check)."""
-    session.install("-e", ".[test]", RUFF)
+    """Run the test suite (ruff is needed by the generated-code freshness check).
+
+    The semantic extra is installed so the emulator's embedding tests run too.
+    """
+    session.install("-e", ".[test,semantic]", RUFF)
     session.run("pytest", *session.posargs)
 
 
@@ -62,8 +65,11 @@ def generate(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Index, search and chat over a bundled corpus in a local emulator (offline, seconds)."""
-    session.install(".")
+    """Index, search and chat over a bundled corpus in a local emulator (offline, seconds).
+
+    With the semantic extra the emulator embeds with the model its wheel ships.
+    """
+    session.install(".[semantic]")
     session.run("python", "-m", "cfaisearch.demo")
 
 
@@ -76,9 +82,14 @@ def compat(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the official SDK and raw aiohttp; `-- --write docs/performance.md`."""
+    """Benchmarks against the official SDK and raw aiohttp, then the emulator's search figures.
+
+    `-- --write docs/performance.md` refreshes both sections; EMULATOR_BENCH_SIZES=100000
+    adds the large corpus (minutes).
+    """
     session.install(".", "cloudflare==5.9.0")
     session.run("python", "benchmarks/run.py", *session.posargs)
+    session.run("python", "benchmarks/emulator.py", *session.posargs)
 
 
 @nox.session

@@ -265,9 +265,13 @@ async def run(out: TextIO) -> None:
     started = time.perf_counter()
     say = Printer(out, steps=6)
     say.line("cfaisearch demo: the SDK against a local AI Search emulator (no account, no network)")
-    async with AsyncEmulator(index_delay=INDEX_DELAY, stream_delay=STREAM_DELAY) as emulator:
+    # Real embeddings when cfaisearch[semantic] is installed, else lexical vectors.
+    async with AsyncEmulator(
+        index_delay=INDEX_DELAY, stream_delay=STREAM_DELAY, scorer="auto"
+    ) as emulator:
         say.step(f"Emulator listening on {emulator.base_url}")
         say.line(f"      account {emulator.account_id}, in-memory storage")
+        say.line(f"      vector scorer: {emulator.scorer_name}")
         async with AsyncCloudflare(
             base_url=emulator.base_url,
             api_token=emulator.api_token,

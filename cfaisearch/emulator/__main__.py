@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from .config import DEFAULT_ACCOUNT_ID, DEFAULT_HOST, DEFAULT_PORT, EmulatorConf
 from .faults import FaultConfig
 from .server import AsyncEmulator
 from .store import DB_FILENAME
+from .vectors import SCORERS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +38,20 @@ def _parser() -> argparse.ArgumentParser:
     add("--account-id", default=DEFAULT_ACCOUNT_ID, help="account id (default %(default)s)")
     add("--r2-root", type=Path, help="folder whose sub-folders stand for R2 buckets")
     add("--manual-sync-interval", type=float, default=30.0, help="seconds between user syncs")
+    add(
+        "--scorer",
+        choices=SCORERS,
+        default="auto",
+        help="vector scorer: semantic needs cfaisearch[semantic]; auto picks it when"
+        " installed, else lexical (default %(default)s)",
+    )
+    add(
+        "--search-processes",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        metavar="N",
+        help="worker processes for searches, 0 = threads of the server (default %(default)s)",
+    )
     add("--log-level", default="WARNING", help="Python logging level (default %(default)s)")
     faults = parser.add_argument_group("fault injection (deterministic for a given seed)")
     faults.add_argument("--fault-500-rate", type=float, default=0.0, metavar="P")
@@ -103,10 +119,20 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         r2_root=args.r2_root,
         manual_sync_interval=args.manual_sync_interval,
         faults=faults,
+        scorer=args.scorer,
+        search_processes=args.search_processes,
     )
 
 
+#: Seconds a thread may hold the GIL while others wait (Python's default is
+#: 0.005). Search threads run Python code; a shorter slice lets the event
+#: loop and the GET handlers' reader threads in sooner during a search storm.
+SWITCH_INTERVAL = 0.0005
+
+
 async def _serve(config: EmulatorConfig) -> None:
+    # Only the CLI process does this: an in-process emulator leaves its host alone.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     emulator = AsyncEmulator(config)
     await emulator.start()
     try:
@@ -116,6 +142,7 @@ async def _serve(config: EmulatorConfig) -> None:
         print(f"  api token  : {emulator.api_token}")
         print(f"  storage    : {storage}")
         print(f"  r2 root    : {config.r2_root or '(none: R2 instances unavailable)'}")
+        print(f"  vectors    : {emulator.scorer_name}")
         print(f"export CLOUDFLARE_BASE_URL={emulator.base_url}")
         print(f"export CLOUDFLARE_API_TOKEN={emulator.api_token}")
         print("Press Ctrl+C to stop.", flush=True)
@@ -130,6 +157,7 @@ async def _serve(config: EmulatorConfig) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, serve until interrupted; the exit status."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -144,8 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(config))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(config))
+    except ValueError as exc:  # e.g. --scorer semantic without the extra
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

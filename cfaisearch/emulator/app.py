@@ -1,4 +1,4 @@
-"""The aiohttp application: route table (every operation) and start-up/shutdown."""
+"""The aiohttp application: route table (every operation, plus the AutoRAG aliases)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,25 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .api import instances, items, jobs, namespaces, search, tokens
+from .api import instances, items, jobs, legacy, namespaces, search, tokens
 from .config import EmulatorConfig
 from .faults import FaultInjector
 from .indexer import Indexer
 from .jobs import JobManager
 from .middleware import MIDDLEWARES
+from .retrieval import Retriever
 from .state import STATE, EmulatorState
 from .store import DEFAULT_NAMESPACE, Database, NamespaceRow, Store
+from .vectors import Scorer, make_scorer
 from .wire import now_iso, ray_id
+from .workers import SearchWorkers
 
 API = "/client/v4/accounts/{account_id}/ai-search"
 NAMESPACE = API + "/namespaces/{name}"
+#: The AutoRAG API's paths: instances of the default namespace, old shapes.
+AUTORAG = "/client/v4/accounts/{account_id}/autorag/rags/{id}"
 _TOKEN_KEY = "api_token"
+_SCORER_KEY = "vector_scorer"
 
 
 def _routes() -> list[web.RouteDef]:
@@ -67,12 +73,30 @@ def _routes() -> list[web.RouteDef]:
         web.get(API + "/tokens/{id}", tokens.read),
         web.put(API + "/tokens/{id}", tokens.update),
         web.delete(API + "/tokens/{id}", tokens.delete),
+        web.post(AUTORAG + "/search", legacy.search),
+        web.post(AUTORAG + "/ai-search", legacy.ai_search),
+        web.patch(AUTORAG + "/sync", legacy.sync),
+        web.get(AUTORAG + "/jobs", jobs.list_),
+        web.get(AUTORAG + "/jobs/{job_id}", jobs.get),
+        web.get(AUTORAG + "/jobs/{job_id}/logs", jobs.logs),
     ]
     return table
 
 
-def _prepare_store(db: Database, explicit_token: str | None) -> str:
-    """Create the default namespace and settle the API token; returns the token."""
+def _prepare_store(db: Database, explicit_token: str | None, scorer: str) -> tuple[str, list[int]]:
+    """Create the default namespace, settle the API token and the vector format.
+
+    Returns the token and the items to index again: stored vectors of another
+    scorer (or of the old JSON format) cannot be compared with new ones.
+    """
+    requeued: list[int] = []
+    if db.get_meta(_SCORER_KEY) != scorer:
+        for instance in db.list_instances():
+            tokenizer = (instance.config["indexing_options"] or {}).get(
+                "keyword_tokenizer", "porter"
+            )
+            requeued += db.reset_index(instance.pk, tokenizer)
+        db.set_meta(_SCORER_KEY, scorer)
     if db.get_namespace(DEFAULT_NAMESPACE) is None:
         db.save_namespace(NamespaceRow(DEFAULT_NAMESPACE, None, None, None, now_iso()))
     token = explicit_token or db.get_meta(_TOKEN_KEY)
@@ -81,7 +105,7 @@ def _prepare_store(db: Database, explicit_token: str | None) -> str:
     if explicit_token is None:
         # A generated token survives restarts of a persistent emulator.
         db.set_meta(_TOKEN_KEY, token)
-    return token
+    return token, requeued
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -89,7 +113,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     async with contextlib.AsyncExitStack() as stack:
         await state.store.open()
         stack.push_async_callback(state.store.close)
-        state.api_token = await state.store.run(_prepare_store, state.config.api_token)
+        state.api_token, _ = await state.store.run(
+            _prepare_store, state.config.api_token, state.retriever.scorer.name
+        )
+        if state.config.search_processes > 0:
+            scorer = "semantic" if state.retriever.scorer.name != "lexical" else "lexical"
+            workers = SearchWorkers(state.config.search_processes, state.store.path, scorer)
+            stack.push_async_callback(workers.stop)
+            await workers.start()
+            state.search_workers = workers
+        # Re-queued items are still 'queued' in the database: start() picks them up.
         await state.indexer.start()
         stack.push_async_callback(state.indexer.stop)
         await state.jobs.start()
@@ -108,13 +141,15 @@ def create_app(
     """Build the emulator application; storage opens when the app starts."""
     config = config or EmulatorConfig()
     store = Store(config.data_dir)
-    indexer = Indexer(store, config.index_delay)
+    scorer: Scorer = make_scorer(config.scorer)
+    indexer = Indexer(store, config.index_delay, scorer)
     state = EmulatorState(
         config=config,
         store=store,
         faults=faults or FaultInjector(config.faults),
         indexer=indexer,
         jobs=JobManager(store, indexer, config),
+        retriever=Retriever(store.generation, scorer),
     )
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=config.max_request_bytes)
     app[STATE] = state

@@ -26,6 +26,7 @@ _SENTENCE_END = re.compile(r"(?<=\D[.!?])\s+|\n\s*\n\s*|\n(?=\s*(?:#+|[-*+>]|\d+
 
 
 def answer(question: str, chunks: Sequence[Mapping[str, Any]]) -> str:
+    """An extractive answer: the sentences sharing most words with the question, cited."""
     wanted = set(vectors.terms(question))
     scored: list[tuple[float, int, str, str]] = []  # (-overlap, position, sentence, key)
     for chunk in chunks:
@@ -58,6 +59,7 @@ def _tokens(text: str) -> int:
 
 
 def completion_id() -> str:
+    """A fresh OpenAI-style completion id."""
     return f"chatcmpl-{secrets.token_hex(12)}"
 
 
@@ -69,6 +71,7 @@ def completion(
     prompt: str,
     errors: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
+    """The non-streamed chat completion object (no envelope)."""
     prompt_tokens = _tokens(prompt) + sum(_tokens(c["text"]) for c in chunks)
     completion_tokens = _tokens(content)
     body: dict[str, Any] = {
@@ -95,14 +98,19 @@ def completion(
     return body
 
 
+def deltas(content: str) -> Iterator[str]:
+    """The answer in streamed pieces of a few words each."""
+    words = re.findall(r"\S+\s*", content)
+    for start in range(0, len(words), WORDS_PER_DELTA):
+        yield "".join(words[start : start + WORDS_PER_DELTA])
+
+
 def sse_events(*, model: str, content: str, chunks: list[dict[str, Any]]) -> Iterator[bytes]:
     """Each SSE event, already framed (ends with a blank line)."""
     yield f"event: chunks\ndata: {dumps(chunks)}\n\n".encode()
     ident, created = completion_id(), int(time.time())
-    words = re.findall(r"\S+\s*", content)
-    for start in range(0, len(words), WORDS_PER_DELTA):
-        delta = {"content": "".join(words[start : start + WORDS_PER_DELTA])}
-        yield _delta_event(ident, created, model, delta, None)
+    for piece in deltas(content):
+        yield _delta_event(ident, created, model, {"content": piece}, None)
     yield _delta_event(ident, created, model, {}, "stop")
     yield b"data: [DONE]\n\n"
 

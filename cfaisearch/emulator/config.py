@@ -60,3 +60,10 @@ class EmulatorConfig:
     max_request_bytes: int = 8 * MIB
     #: Timeout (seconds) of each page fetch made by the loopback web crawler.
     crawl_timeout: float = 10.0
+    #: Vector scorer: ``lexical`` (deterministic, no extra dependency),
+    #: ``semantic`` (needs ``cfaisearch[semantic]``) or ``auto`` (semantic when
+    #: installed). Tests default to lexical so results never depend on extras.
+    scorer: str = "lexical"
+    #: Worker processes for searches (0: search on threads of the server
+    #: process). Processes use every core; each costs a start-up and memory.
+    search_processes: int = 0

@@ -27,10 +27,12 @@ MAX_LIMIT = 1000
 
 
 def normalise_source(source: str) -> str:
+    """The crawl's start URL in one canonical form (items are keyed by URL)."""
     return source if source.startswith(("http://", "https://")) else f"http://{source}"
 
 
 def is_loopback(url: str) -> bool:
+    """Whether a URL's host is a loopback address (the only hosts that are crawled)."""
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
@@ -97,6 +99,7 @@ async def crawl(
     include: list[str],
     exclude: list[str],
 ) -> list[SourceDocument]:
+    """Fetch the pages a web-crawler source names, as source documents."""
     start = normalise_source(source)
     if not is_loopback(start):
         raise SourceError(

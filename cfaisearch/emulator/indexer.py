@@ -28,15 +28,18 @@ log = logging.getLogger(__name__)
 def item_id(namespace: str, instance_id: str, source_id: str, key: str) -> str:
     # Derived from identity, so re-uploading a key keeps its id and results
     # are reproducible across runs.
+    """Stable item id derived from (namespace, instance, source, key)."""
     seed = "\0".join((namespace, instance_id, source_id, key))
     return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
 def checksum(content: bytes) -> str:
+    """MD5 hex digest of an item's content, as the service reports it."""
     return hashlib.md5(content, usedforsecurity=False).hexdigest()
 
 
 def chunk_id(item: str, digest: str, seq: int) -> str:
+    """Stable chunk id derived from (item, content checksum, position)."""
     return hashlib.sha256(f"{item}:{digest}:{seq}".encode()).hexdigest()[:32]
 
 
@@ -49,7 +52,9 @@ class _Outcome:
     error_type: str | None = None
 
 
-def _prepare(item: ItemRow, content: bytes, config: Mapping[str, Any]) -> _Outcome:
+def _prepare(
+    item: ItemRow, content: bytes, config: Mapping[str, Any], scorer: vectors.Scorer
+) -> _Outcome:
     """CPU-bound part of indexing; runs in a worker thread."""
     try:
         doc = parse(item.key, item.content_type, content)
@@ -64,6 +69,7 @@ def _prepare(item: ItemRow, content: bytes, config: Mapping[str, Any]) -> _Outco
     pieces = chunk(doc.body, config["chunk_size"], config["chunk_overlap"], enabled=config["chunk"])
     if not pieces:
         return _Outcome("skipped", [], metadata, "document has no text to index")
+    encoded = scorer.encode([p.text for p in pieces])
     chunks = [
         NewChunk(
             seq=p.seq,
@@ -71,9 +77,9 @@ def _prepare(item: ItemRow, content: bytes, config: Mapping[str, Any]) -> _Outco
             text=p.text,
             start_byte=p.start_byte,
             end_byte=p.end_byte,
-            vector=vectors.embed(p.text),
+            vector=vector,
         )
-        for p in pieces
+        for p, vector in zip(pieces, encoded, strict=True)
     ]
     return _Outcome("completed", chunks, metadata)
 
@@ -125,8 +131,11 @@ def _upsert(db: Database, instance_pk: int, item: NewItem, now: str, action: str
 
 
 class Indexer:
-    def __init__(self, store: Store, index_delay: float) -> None:
+    """Indexes queued items one at a time, off the event loop."""
+
+    def __init__(self, store: Store, index_delay: float, scorer: vectors.Scorer) -> None:
         self._store = store
+        self._scorer = scorer
         self._delay = index_delay
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
@@ -134,12 +143,14 @@ class Indexer:
         self._worker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Start the worker and queue the items a previous run left unfinished."""
         self._worker = asyncio.create_task(self._work(), name="ai-search-emu-indexer")
         # Items left queued/running by a previous run are picked up again.
         for pk in await self._store.run(Database.pending_items):
             self.enqueue(pk)
 
     async def stop(self) -> None:
+        """Stop the worker; every waiter is released."""
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -187,6 +198,6 @@ class Indexer:
         if self._delay:
             await asyncio.sleep(self._delay)
         began = time.perf_counter()
-        outcome = await asyncio.to_thread(_prepare, item, content, config)
+        outcome = await asyncio.to_thread(_prepare, item, content, config, self._scorer)
         elapsed_ms = int((time.perf_counter() - began) * 1000)
         return await self._store.run(_finish, item, outcome, elapsed_ms, now_iso())

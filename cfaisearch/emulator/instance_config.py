@@ -103,7 +103,7 @@ _COMMON: dict[str, Checker] = {
     "cache_threshold": enum(*CACHE_THRESHOLDS),
     "cache_ttl": enum(*CACHE_TTLS),
     "chunk": boolean(),
-    "chunk_size": integer(lo=64, hi=2048),
+    "chunk_size": integer(lo=64),  # the spec gives a minimum only
     "chunk_overlap": integer(lo=0, hi=30),
     "custom_metadata": array(
         obj(
@@ -226,6 +226,7 @@ _LIST_ONLY_FIELDS = (
 
 
 def validate_create(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a create body and fill in defaults; the full instance configuration."""
     fields = clean(body, CREATE_SCHEMA, required=("id",))
     config = copy.deepcopy(DEFAULTS)
     hybrid = fields.pop("hybrid_search_enabled", None)
@@ -293,6 +294,7 @@ def boost_type(field: str, config: Mapping[str, Any]) -> str | None:
 
 
 def check_boosts(boosts: list[dict[str, str]], config: Mapping[str, Any], field: str) -> None:
+    """Validate ``boost_by`` entries against the instance's metadata schema."""
     seen: set[str] = set()
     for i, boost in enumerate(boosts):
         name = boost["field"].lower()
@@ -310,6 +312,7 @@ def check_boosts(boosts: list[dict[str, str]], config: Mapping[str, Any], field:
 
 
 def default_direction(data_type: str) -> str:
+    """The boost direction used when an entry gives none, by data type."""
     return "exists" if data_type in ("text", "boolean") else "asc"
 
 

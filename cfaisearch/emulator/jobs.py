@@ -88,6 +88,8 @@ def _due_instances(db: Database, now: float, override: float | None) -> list[Ins
 
 
 class JobManager:
+    """Creates, runs (one at a time per instance), cancels and schedules sync jobs."""
+
     def __init__(self, store: Store, indexer: Indexer, config: EmulatorConfig) -> None:
         self._store = store
         self._indexer = indexer
@@ -99,6 +101,7 @@ class JobManager:
         self._scheduler: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Start the scheduler and mark jobs a previous run left running as interrupted."""
         await self._store.run(
             Database.end_unfinished_jobs, now_iso(), "interrupted: emulator restarted"
         )
@@ -106,6 +109,7 @@ class JobManager:
             self._scheduler = asyncio.create_task(self._schedule(), name="ai-search-emu-scheduler")
 
     async def stop(self) -> None:
+        """Cancel running jobs and the scheduler."""
         tasks = [t for t in (self._scheduler, *self._tasks.values()) if t is not None]
         for task in tasks:
             task.cancel()
@@ -114,6 +118,7 @@ class JobManager:
                 await task
 
     async def create(self, instance: InstanceRow, source: str, description: str | None) -> JobRow:
+        """Record a job for an instance and queue it to run."""
         if instance.config["type"] is None:
             raise ApiError(
                 400,

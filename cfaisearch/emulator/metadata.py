@@ -16,10 +16,12 @@ Schema = Mapping[str, str]  # lower-case field name -> data_type
 
 
 def schema_of(custom_metadata: Sequence[Mapping[str, Any]] | None) -> dict[str, str]:
+    """The instance's ``custom_metadata`` as {lower-case field name: data type}."""
     return {f["field_name"]: f["data_type"] for f in custom_metadata or ()}
 
 
 def builtin(key: str, modified_ms: int) -> dict[str, Any]:
+    """The built-in attributes every item has: folder, filename, timestamp."""
     return {"folder": key[: key.rfind("/") + 1], "filename": key, "timestamp": modified_ms}
 
 
@@ -107,4 +109,5 @@ def build(
 
 
 def filterable(metadata: Mapping[str, Any], schema: Schema) -> dict[str, Any]:
+    """The metadata that filters can use: built-ins plus schema fields."""
     return {k: v for k, v in metadata.items() if k in RESERVED_FIELDS or k in schema}

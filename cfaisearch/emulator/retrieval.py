@@ -1,4 +1,4 @@
-"""Search: keyword (FTS5 BM25), lexical "vector" scores, fusion, filters, boosting.
+"""Search: keyword (FTS5 BM25), vector scores, fusion, filters, boosting.
 
 Pipeline as in API sheet §4.6: candidates (up to 50 per method) -> fusion ->
 ``match_threshold`` on the vector score -> boosting -> optional reranking ->
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import vectors
@@ -19,7 +21,7 @@ from .errors import invalid
 from .filters import CompiledFilter, compile_filter, matches
 from .instance_config import DIRECTIONS, MAX_BOOSTS, boost_type, check_boosts, default_direction
 from .metadata import filterable, schema_of
-from .store import CorpusChunk
+from .store import Database
 from .validation import (
     Checker,
     array,
@@ -62,6 +64,8 @@ _RERANKING: dict[str, Checker] = {
 
 @dataclasses.dataclass(frozen=True)
 class Boost:
+    """One ``boost_by`` entry, resolved against the instance's schema."""
+
     field: str
     direction: str
     data_type: str
@@ -81,6 +85,11 @@ class Options:
     context_expansion: int
     reranking: bool
     reranking_threshold: float
+
+    @property
+    def needs_vectors(self) -> bool:
+        """Whether the search scores vectors (the emulator's reranker uses them too)."""
+        return self.retrieval_type != "keyword" or self.reranking
 
 
 def _section(options: Mapping[str, Any], name: str, field: str) -> dict[str, Any]:
@@ -180,9 +189,169 @@ def keyword_expression(query: str, tokenizer: str, mode: str) -> str | None:
     return joiner.join(f'"{w}"' for w in words)
 
 
+@dataclasses.dataclass(frozen=True)
+class ChunkRef:
+    """What ranking needs about one chunk; text and id are fetched for the winners only."""
+
+    pk: int
+    item_pk: int
+    seq: int
+    key: str
+    metadata: dict[str, Any]
+    timestamp: int
+
+
+class Layout:
+    """One instance's chunks in tie-break order (key, item, seq), as of one snapshot.
+
+    Positions in this order index the vector matrix, so a stable sort by
+    score breaks ties exactly as the API sheet's pipeline does. The vectors
+    are decoded on first use only: keyword searches never need them.
+    """
+
+    def __init__(self, db: Database, instance_pk: int, generation: int) -> None:
+        self.instance_pk = instance_pk
+        self.generation = generation
+        self.items = {
+            pk: (key, json.loads(metadata), modified)
+            for pk, key, metadata, modified in db.item_facts(instance_pk)
+        }
+        self.chunks = db.chunk_layout(instance_pk)
+        self.position = {pk: i for i, (pk, _, _) in enumerate(self.chunks)}
+        self._matrix: Any = None
+        self._lock = threading.Lock()
+
+    def ref(self, position: int) -> ChunkRef:
+        """What ranking needs about the chunk at ``position``."""
+        pk, item_pk, seq = self.chunks[position]
+        key, metadata, timestamp = self.items[item_pk]
+        return ChunkRef(pk, item_pk, seq, key, metadata, timestamp)
+
+    def matrix(self, db: Database, scorer: vectors.Scorer) -> Any:
+        """The scorer's bulk form of this layout's vectors, decoded on first use."""
+        with self._lock:
+            if self._matrix is None:
+                position = self.position
+                # A vector written after this layout's snapshot has no
+                # position and is skipped; the next search rebuilds anyway.
+                pairs = sorted(
+                    (position[pk], bytes(blob))
+                    for pk, blob in db.chunk_vectors(self.instance_pk)
+                    if pk in position
+                )
+                self._matrix = scorer.matrix(len(self.chunks), iter(pairs))
+            return self._matrix
+
+
+class Retriever:
+    """Search over a reader connection, with per-instance layout caches."""
+
+    def __init__(self, generation: Callable[[int], int], scorer: vectors.Scorer) -> None:
+        #: How many changes an instance has seen (``Store.generation``).
+        self._generation = generation
+        self.scorer = scorer
+        self._layouts: dict[int, Layout] = {}
+        self._lock = threading.Lock()
+
+    def _layout(self, db: Database, instance_pk: int) -> Layout:
+        # Read the generation before the snapshot: a layout is never labelled
+        # newer than its content, so a stale one is always noticed.
+        generation = self._generation(instance_pk)
+        with self._lock:
+            layout = self._layouts.get(instance_pk)
+        if layout is not None and layout.generation == generation:
+            return layout
+        layout = Layout(db, instance_pk, generation)
+        with self._lock:
+            self._layouts[instance_pk] = layout
+        return layout
+
+    def search(
+        self,
+        db: Database,
+        instance_pk: int,
+        config: Mapping[str, Any],
+        query: str,
+        options: Options,
+    ) -> list[list[dict[str, Any]]]:
+        """Best hits first, each as a group: the hit then its context-expansion neighbours.
+
+        Runs on a reader thread; items are wire ``SearchChunk`` objects.
+        """
+        layout = self._layout(db, instance_pk)
+        kind = options.retrieval_type
+        allowed = _allowed(layout, options.filters, config)
+        scores: vectors.QueryScores | None = None
+        if options.needs_vectors:
+            scores = self.scorer.scores(layout.matrix(db, self.scorer), query)
+        candidates: dict[int, _Candidate] = {}
+        # Without fusion, boosting or reranking the final order is the
+        # method's own order, so the top max_num_results are all it needs.
+        final = kind != "hybrid" and not options.boosts and not options.reranking
+        wanted = options.max_num_results if final else CANDIDATES
+        if kind in ("vector", "hybrid"):
+            assert scores is not None
+            for rank, (position, score) in enumerate(_top(scores.ranked(), allowed, wanted), 1):
+                candidates[position] = _Candidate(layout.ref(position), score, vector_rank=rank)
+        top_keyword = 0.0
+        if kind in ("keyword", "hybrid"):
+            tokenizer = (config["indexing_options"] or {}).get("keyword_tokenizer", "porter")
+            match = keyword_expression(query, tokenizer, options.keyword_match_mode)
+            hits = db.keyword_ranked(instance_pk, match) if match else iter(())
+            by_position = ((layout.position.get(pk), score) for pk, score in hits)
+            known = ((p, score) for p, score in by_position if p is not None)
+            for rank, (position, score) in enumerate(_top(known, allowed, wanted), 1):
+                cand = candidates.get(position)
+                if cand is None:
+                    vector_score = scores.score(position) if scores is not None else 0.0
+                    cand = candidates[position] = _Candidate(layout.ref(position), vector_score)
+                cand.keyword_score = score
+                cand.keyword_rank = rank
+                top_keyword = max(top_keyword, score)
+        return _finish(db, list(candidates.values()), options, top_keyword)
+
+
+def _allowed(
+    layout: Layout, filters: CompiledFilter, config: Mapping[str, Any]
+) -> Callable[[int], bool]:
+    """Whether a chunk (by position) passes the filters; decided once per item."""
+    if not filters:
+        return lambda position: True
+    schema = schema_of(config["custom_metadata"])
+    verdicts: dict[int, bool] = {}
+
+    def allowed(position: int) -> bool:
+        item_pk = layout.chunks[position][1]
+        verdict = verdicts.get(item_pk)
+        if verdict is None:
+            metadata = layout.items[item_pk][1]
+            verdict = verdicts[item_pk] = matches(filters, filterable(metadata, schema))
+        return verdict
+
+    return allowed
+
+
+def _top(
+    ranked: Iterator[tuple[int, float]], allowed: Callable[[int], bool], limit: int
+) -> list[tuple[int, float]]:
+    """The ``limit`` best allowed (position, score) pairs, ties broken by position.
+
+    ``ranked`` comes best first, but ties may come in any order: reading
+    stops only once the score drops below the last kept one.
+    """
+    kept: list[tuple[int, float]] = []
+    for position, score in ranked:
+        if len(kept) >= limit and score < kept[-1][1]:
+            break
+        if allowed(position):
+            kept.append((position, score))
+    kept.sort(key=lambda entry: (-entry[1], entry[0]))
+    return kept[:limit]
+
+
 @dataclasses.dataclass
 class _Candidate:
-    chunk: CorpusChunk
+    chunk: ChunkRef
     vector_score: float
     keyword_score: float | None = None
     vector_rank: int | None = None
@@ -191,55 +360,29 @@ class _Candidate:
     reranking_score: float | None = None
 
     @property
-    def order(self) -> tuple[float, str, int]:
-        return (-self.score, self.chunk.key, self.chunk.seq)
+    def order(self) -> tuple[float, str, int, int]:
+        return (-self.score, self.chunk.key, self.chunk.item_pk, self.chunk.seq)
 
 
-def rank(
-    corpus: Sequence[CorpusChunk],
-    keyword_scores: Mapping[int, float],
-    query: str,
-    options: Options,
-    config: Mapping[str, Any],
+def _finish(
+    db: Database, pool: list[_Candidate], options: Options, top_keyword: float
 ) -> list[list[dict[str, Any]]]:
-    """Best hits first, each as a group: the hit then its context-expansion neighbours.
-
-    Items are wire ``SearchChunk`` objects.
-    """
-    schema = schema_of(config["custom_metadata"])
-    allowed = [c for c in corpus if matches(options.filters, filterable(c.metadata, schema))]
-    buckets = vectors.query_buckets(query)
-    candidates = {c.pk: _Candidate(c, vectors.similarity(buckets, c.vector)) for c in allowed}
+    """Fusion, threshold, boosting, reranking, then the top hits with their text."""
     kind = options.retrieval_type
-    if kind in ("vector", "hybrid"):
-        hits = [c for c in candidates.values() if c.vector_score > 0]
-        hits.sort(key=lambda c: (-c.vector_score, c.chunk.key, c.chunk.seq))
-        for position, cand in enumerate(hits[:CANDIDATES], start=1):
-            cand.vector_rank = position
-    top_keyword = 0.0
-    if kind in ("keyword", "hybrid"):
-        hits = [c for c in candidates.values() if c.chunk.pk in keyword_scores]
-        for cand in hits:
-            cand.keyword_score = keyword_scores[cand.chunk.pk]
-        hits.sort(key=lambda c: (-(c.keyword_score or 0.0), c.chunk.key, c.chunk.seq))
-        for position, cand in enumerate(hits[:CANDIDATES], start=1):
-            cand.keyword_rank = position
-        top_keyword = max((c.keyword_score or 0.0 for c in hits[:CANDIDATES]), default=0.0)
-    pool = [c for c in candidates.values() if c.vector_rank or c.keyword_rank]
     for cand in pool:
         cand.score = _fused(cand, kind, options.fusion_method, top_keyword)
     if kind != "keyword":
         pool = [c for c in pool if c.vector_score >= options.match_threshold]
     _boost(pool, options.boosts)
     if options.reranking:
-        # No cross-encoder here: the lexical similarity doubles as reranking score.
+        # No cross-encoder here: the vector similarity doubles as reranking score.
         for cand in pool:
             cand.reranking_score = cand.vector_score
             cand.score = cand.vector_score
         pool = [c for c in pool if c.vector_score >= options.reranking_threshold]
     pool.sort(key=lambda c: c.order)
     selected = pool[: options.max_num_results]
-    return _expand(selected, corpus, options, kind)
+    return _expand(db, selected, options, kind)
 
 
 def _fused(cand: _Candidate, kind: str, fusion: str, top_keyword: float) -> float:
@@ -307,7 +450,7 @@ def _boost_shares(pool: list[_Candidate], boost: Boost) -> list[float]:
     return shares
 
 
-def _wire(cand: _Candidate, kind: str, fusion: str) -> dict[str, Any]:
+def _wire(cand: _Candidate, kind: str, fusion: str, id_text: tuple[str, str]) -> dict[str, Any]:
     details: dict[str, Any] = {}
     if kind != "keyword":
         details["vector_score"] = cand.vector_score
@@ -320,34 +463,38 @@ def _wire(cand: _Candidate, kind: str, fusion: str) -> dict[str, Any]:
         details["reranking_score"] = cand.reranking_score
     if kind == "hybrid":
         details["fusion_method"] = fusion
-    return _chunk(cand.chunk, cand.score) | {"scoring_details": details}
+    return _chunk(cand.chunk, id_text, cand.score) | {"scoring_details": details}
 
 
-def _chunk(chunk: CorpusChunk, score: float) -> dict[str, Any]:
+def _chunk(chunk: ChunkRef, id_text: tuple[str, str], score: float) -> dict[str, Any]:
     return {
-        "id": chunk.id,
+        "id": id_text[0],
         "type": "text",
         "score": score,
-        "text": chunk.text,
+        "text": id_text[1],
         "item": chunk_item_ref(chunk.key, chunk.metadata, chunk.timestamp),
     }
 
 
 def _expand(
-    selected: Sequence[_Candidate], corpus: Sequence[CorpusChunk], options: Options, kind: str
+    db: Database, selected: Sequence[_Candidate], options: Options, kind: str
 ) -> list[list[dict[str, Any]]]:
     """Each hit, followed by up to ``context_expansion`` neighbours on each side."""
-    by_position = {(c.item_pk, c.seq): c for c in corpus}
+    texts = db.chunk_texts([c.chunk.pk for c in selected])
     emitted = {c.chunk.pk for c in selected}
     groups = []
     span = options.context_expansion
     for cand in selected:
-        group = [_wire(cand, kind, options.fusion_method)]
+        group = [_wire(cand, kind, options.fusion_method, texts[cand.chunk.pk])]
         seq = cand.chunk.seq
-        for near in [*range(seq - span, seq), *range(seq + 1, seq + span + 1)]:
-            neighbour = by_position.get((cand.chunk.item_pk, near))
-            if neighbour is not None and neighbour.pk not in emitted:
-                emitted.add(neighbour.pk)
-                group.append(_chunk(neighbour, cand.score))
+        if span:
+            rows = db.neighbour_chunks(cand.chunk.item_pk, seq - span, seq + span)
+            near = {int(r["seq"]): r for r in rows}
+            for position in [*range(seq - span, seq), *range(seq + 1, seq + span + 1)]:
+                row = near.get(position)
+                if row is not None and row["pk"] not in emitted:
+                    emitted.add(row["pk"])
+                    ref = dataclasses.replace(cand.chunk, pk=row["pk"], seq=position)
+                    group.append(_chunk(ref, (row["id"], row["text"]), cand.score))
         groups.append(group)
     return groups

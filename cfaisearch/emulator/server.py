@@ -31,8 +31,10 @@ class AsyncEmulator:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._token: str | None = None
+        self._scorer = ""
 
     async def start(self) -> AsyncEmulator:
+        """Open storage, start background work and listen; returns ``self``."""
         if self._runner is not None:
             raise RuntimeError("emulator already started")
         app = create_app(self.config, faults=self.faults)
@@ -51,9 +53,11 @@ class AsyncEmulator:
         self._runner = runner
         self._port = int(runner.addresses[0][1])
         self._token = app[STATE].api_token
+        self._scorer = app[STATE].retriever.scorer.name
         return self
 
     async def stop(self) -> None:
+        """Stop listening and close storage (idempotent)."""
         runner, self._runner = self._runner, None
         self._port = self._token = None
         if runner is not None:
@@ -102,6 +106,12 @@ class AsyncEmulator:
     def account_id(self) -> str:
         return self.config.account_id
 
+    @property
+    def scorer_name(self) -> str:
+        """The active vector scorer: ``lexical`` or ``semantic:<model>``."""
+        self._started()
+        return self._scorer
+
 
 class Emulator:
     """The same emulator for synchronous code: it runs its own loop in a daemon thread.
@@ -115,6 +125,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 30.0) -> Emulator:
+        """Start the server thread and wait until it listens (or raise its error)."""
         if self._thread is not None:
             raise RuntimeError("emulator already started")
         ready: concurrent.futures.Future[None] = concurrent.futures.Future()
@@ -148,6 +159,7 @@ class Emulator:
             loop.close()
 
     def stop(self) -> None:
+        """Stop the server and join its thread (idempotent)."""
         loop, thread = self._loop, self._thread
         self._loop = self._thread = None
         if loop is not None:
@@ -193,3 +205,7 @@ class Emulator:
     @property
     def port(self) -> int:
         return self._emulator.port
+
+    @property
+    def scorer_name(self) -> str:
+        return self._emulator.scorer_name

@@ -20,6 +20,8 @@ class SourceError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class SourceDocument:
+    """One file of an external source (R2 folder or crawled page), ready to upsert."""
+
     key: str
     content: bytes
     content_type: str
@@ -53,6 +55,7 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 
 def selected(key: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Whether a key passes the source's prefix, include and exclude globs."""
     if include and not any(_glob(p).fullmatch(key) for p in include):
         return False
     return not any(_glob(p).fullmatch(key) for p in exclude)
@@ -60,6 +63,7 @@ def selected(key: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
 
 def bucket_path(r2_root: Path, bucket: str) -> Path:
     # Bucket names are validated against R2's pattern, so no "..", no "/".
+    """The folder that stands for an R2 bucket under ``--r2-root``."""
     return r2_root / bucket
 
 

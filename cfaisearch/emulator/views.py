@@ -9,6 +9,7 @@ from .store import ChunkRow, ItemRow, JobRow, NamespaceRow, TokenRow
 
 
 def namespace(ns: NamespaceRow) -> dict[str, Any]:
+    """``Namespace`` as the API shows it."""
     return {
         "name": ns.name,
         "description": ns.description,
@@ -19,6 +20,7 @@ def namespace(ns: NamespaceRow) -> dict[str, Any]:
 
 
 def item(row: ItemRow, namespace_name: str) -> dict[str, Any]:
+    """``Item`` as the API shows it."""
     return {
         "id": row.id,
         "key": row.key,
@@ -37,10 +39,12 @@ def item(row: ItemRow, namespace_name: str) -> dict[str, Any]:
 
 
 def chunk_item_ref(key: str, metadata: dict[str, Any], timestamp: int) -> dict[str, Any]:
+    """The ``item`` object that search and chunk results carry."""
     return {"key": key, "metadata": metadata, "timestamp": timestamp}
 
 
 def item_chunk(row: ChunkRow, parent: ItemRow) -> dict[str, Any]:
+    """One element of ``items.chunks``."""
     return {
         "id": row.id,
         "text": row.text,
@@ -51,6 +55,7 @@ def item_chunk(row: ChunkRow, parent: ItemRow) -> dict[str, Any]:
 
 
 def item_log(row: sqlite3.Row) -> dict[str, Any]:
+    """One element of ``items.logs`` (camelCase wire names)."""
     entry: dict[str, Any] = {
         "timestamp": row["timestamp"],
         "action": row["action"],
@@ -68,6 +73,7 @@ def item_log(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def job(row: JobRow) -> dict[str, Any]:
+    """``Job`` as the API shows it."""
     return {
         "id": row.id,
         "source": row.source,
@@ -80,6 +86,7 @@ def job(row: JobRow) -> dict[str, Any]:
 
 
 def job_log(row: sqlite3.Row) -> dict[str, Any]:
+    """One element of ``jobs.logs``."""
     return {
         "id": row["pk"],
         "created_at": row["created_at"],
@@ -90,6 +97,7 @@ def job_log(row: sqlite3.Row) -> dict[str, Any]:
 
 def token(row: TokenRow) -> dict[str, Any]:
     # The secret (cf_api_key) is stored but never leaves the emulator.
+    """``Token`` as the API shows it, without the secret."""
     return {
         "id": row.id,
         "cf_api_id": row.cf_api_id,

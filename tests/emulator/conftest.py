@@ -52,7 +52,7 @@ class Api:
 
     async def ok(self, method: str, path: str, **kwargs: Any) -> Any:
         reply = await self.request(method, path, **kwargs)
-        assert reply.status == 200, reply.text
+        assert reply.status in (200, 201), reply.text
         body = reply.json
         assert body["success"] is True
         assert body["errors"] == []

@@ -43,14 +43,17 @@ NAMESPACE_FIELDS = {
 }
 
 
-def test_route_table_has_every_registered_operation() -> None:
+def test_route_table_has_every_registered_operation_and_the_autorag_aliases() -> None:
     app = create_app()
     routes = {
         (r.method, r.resource.canonical)
         for r in app.router.routes()
         if r.resource is not None and r.method != "HEAD"
     }
-    assert routes == {(op.verb, f"/client/v4{PREFIX}{op.path}") for op in OPERATIONS}
+    legacy = {r for r in routes if "/autorag/rags/" in r[1]}
+    assert routes - legacy == {(op.verb, f"/client/v4{PREFIX}{op.path}") for op in OPERATIONS}
+    assert {m for m, _ in legacy} == {"GET", "POST", "PATCH"}
+    assert len(legacy) == 6
 
 
 async def test_instance_crud_top_level_and_namespaced(api: Api) -> None:
@@ -147,7 +150,7 @@ async def test_namespace_instances_allowed_and_instance_delete(api: Api) -> None
 async def test_tokens_never_return_the_secret(api: Api) -> None:
     body = {"cf_api_id": "abc", "cf_api_key": "s3cret", "name": "svc"}
     reply = await api.request("POST", "/tokens", json=body)
-    assert reply.status == 200
+    assert reply.status == 201  # created, as the spec gives
     assert "s3cret" not in reply.text
     token = reply.result
     assert set(token) == TOKEN_FIELDS
@@ -354,3 +357,21 @@ async def test_unknown_routes_answer_json_envelopes(emulator: AsyncEmulator) -> 
                 body = json.loads(await resp.text())
                 assert body["success"] is False
                 assert body["errors"][0]["code"] == 7000
+
+
+async def test_spec_fidelity_created_status_and_enum_values(api: Api) -> None:
+    created = await api.request("POST", "/instances", json={"id": "big", "chunk_size": 4096})
+    assert created.status == 201, created.text  # the spec's status, and no 2048 cap
+    assert created.result["chunk_size"] == 4096
+    old_mode = {"id": "old", "retrieval_options": {"keyword_match_mode": "exact_match"}}
+    refused = await api.request("POST", "/instances", json=old_mode)
+    assert refused.status == 400
+    assert "keyword_match_mode" in refused.text
+    feed = {
+        "id": "feed",
+        "source": "http://127.0.0.1:9/",
+        "source_params": {"web_crawler": {"parse_type": "feed-rss"}},
+    }
+    refused = await api.request("POST", "/instances", json=feed)
+    assert refused.status == 400
+    assert "parse_type" in refused.text

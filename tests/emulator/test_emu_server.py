@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -146,17 +147,19 @@ def test_command_line(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     args = [sys.executable, "-m", "cfaisearch.emulator", "--port", "0", "--token", "cli-token"]
     args += ["--data-dir", str(tmp_path), "--fault-seed", "3", "--fault-routes", "/tokens$"]
+    args += ["--scorer", "lexical"]
     with subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     ) as proc:
         try:
             assert proc.stdout is not None
-            lines = [proc.stdout.readline() for _ in range(3)]
+            lines = [proc.stdout.readline() for _ in range(6)]
             assert lines[0].startswith("AI Search emulator listening on http://127.0.0.1:")
             base_url = lines[0].split()[-1]
             assert base_url.endswith("/client/v4")
             account = lines[1].split()[-1]
             assert lines[2].split()[-1] == "cli-token"
+            assert lines[5] == "  vectors    : lexical\n"  # the startup line names the scorer
             body = _get(f"{base_url}/accounts/{account}/ai-search/namespaces", "cli-token")
             assert body["success"] is True
         finally:
@@ -192,7 +195,7 @@ async def test_concurrent_writers_stay_consistent(api: Api) -> None:
     replies = await asyncio.gather(
         *(api.request("POST", "/instances", json={"id": "same"}) for _ in range(10))
     )
-    assert sorted(r.status for r in replies) == [200] + [409] * 9
+    assert sorted(r.status for r in replies) == [201] + [409] * 9
     await api.create_instance("kb")
     # Re-uploading one key from many clients leaves exactly one item.
     await asyncio.gather(*(api.upload("shared.txt", f"version {n}") for n in range(10)))
@@ -205,6 +208,51 @@ async def test_concurrent_writers_stay_consistent(api: Api) -> None:
         )
     )
     assert await api.ok("GET", "/namespaces/default/instances/kb/items") == []
+
+
+def test_command_line_refuses_an_unknown_scorer() -> None:
+    args = [sys.executable, "-m", "cfaisearch.emulator", "--scorer", "fancy"]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2
+    assert "--scorer" in out.stderr
+
+
+def _sdk_module(path: Path, package: Path, node: ast.AST) -> list[str]:
+    """Modules of the SDK outside the emulator that an import statement names."""
+    if isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+    elif isinstance(node, ast.ImportFrom) and node.level == 0:
+        names = [node.module or ""]
+    elif isinstance(node, ast.ImportFrom):
+        # Relative: climbing past the emulator package lands in cfaisearch/.
+        inside = len(path.relative_to(package).parts)  # 1 for emulator/x.py
+        if node.level <= inside:
+            return []
+        names = [f"cfaisearch.{node.module or ''}"]
+    else:
+        return []
+    return [
+        n for n in names if n.startswith("cfaisearch") and not n.startswith("cfaisearch.emulator")
+    ]
+
+
+def test_emulator_imports_nothing_private_from_the_sdk() -> None:
+    """The emulator stands alone: it never imports the SDK's private modules (``cfaisearch._x``)."""
+    package = Path(__file__).parents[2] / "cfaisearch" / "emulator"
+    offenders = [
+        f"{path.name}: {module}"
+        for path in package.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        for module in _sdk_module(path, package, node)
+        if module.split(".")[1:2] and module.split(".")[1].startswith("_")
+    ]
+    assert offenders == []
+    code = (
+        "import sys, cfaisearch.emulator.app, cfaisearch.emulator.__main__;"
+        " print(sorted(m for m in sys.modules if m.startswith('cfaisearch._')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_config_is_frozen() -> None:

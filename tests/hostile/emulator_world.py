@@ -77,7 +77,7 @@ class World:
             if body is not None
             else (await self.call(method, path))
         )
-        assert reply.status == 200, reply.body
+        assert reply.status in (200, 201), reply.body  # creates answer 201
         return reply.json()["result"]
 
     def list_paths(self) -> list[str]:

@@ -54,7 +54,7 @@ def require_instance(db: Database, namespace: str, instance_id: str) -> Instance
 
 async def load_instance(request: web.Request) -> InstanceRow:
     ns, instance_id = namespace_name(request), request.match_info["id"]
-    return await state(request).store.run(require_instance, ns, instance_id)
+    return await state(request).store.read(require_instance, ns, instance_id)
 
 
 def render_instance(row: InstanceRow, busy: set[int], *, listed: bool = False) -> dict[str, Any]:
@@ -72,7 +72,8 @@ def render_instance(row: InstanceRow, busy: set[int], *, listed: bool = False) -
 
 
 def instance_view(db: Database, row: InstanceRow) -> dict[str, Any]:
-    return render_instance(row, db.busy_instances())
+    """One instance as the API shows it (its busy check is two indexed lookups)."""
+    return render_instance(row, {row.pk} if db.is_busy(row.pk) else set())
 
 
 def page_params(

@@ -14,7 +14,6 @@ from ..errors import ErrorCode, conflict, invalid
 from ..sources import bucket_path
 from ..store import DEFAULT_NAMESPACE, Database, InstanceRow
 from ..validation import query_enum, query_str
-from ..vectors import DIMENSIONS
 from ..wire import now_iso, ok
 from .common import (
     instance_view,
@@ -101,13 +100,13 @@ async def create(request: web.Request) -> web.Response:
     row = await st.store.run(_insert, namespace, instance_id, config)
     if config["type"] is not None and st.config.initial_sync:
         await st.jobs.create(row, "schedule", None)
-    return ok(await st.store.run(instance_view, row))
+    return ok(await st.store.run(instance_view, row), status=201)
 
 
 async def read(request: web.Request) -> web.Response:
     st = state(request)
     row = await load_instance(request)
-    return ok(await st.store.run(instance_view, row))
+    return ok(await st.store.read(instance_view, row))
 
 
 def _tokenizer(config: dict[str, Any]) -> str:
@@ -189,7 +188,7 @@ async def list_(request: web.Request) -> web.Response:
     query_enum(request.query, "order_by", ("created_at",))
     direction = query_enum(request.query, "order_by_direction", ("asc", "desc")) or "asc"
     # The top-level list spans every namespace (it has a namespace filter).
-    rows, busy = await st.store.run(_list, namespace, request.match_info.get("name"))
+    rows, busy = await st.store.read(_list, namespace, request.match_info.get("name"))
     if search:
         rows = [r for r in rows if search.lower() in r.id.lower()]
     if hostname:
@@ -207,7 +206,7 @@ async def list_(request: web.Request) -> web.Response:
     return ok(views, result_info=info)
 
 
-def _stats(db: Database, namespace: str, instance_id: str) -> dict[str, Any]:
+def _stats(db: Database, namespace: str, instance_id: str, dimensions: int) -> dict[str, Any]:
     row = require_instance(db, namespace, instance_id)
     counts = db.item_status_counts(row.pk)
     usage = db.storage_usage(row.pk)
@@ -227,12 +226,14 @@ def _stats(db: Database, namespace: str, instance_id: str) -> dict[str, Any]:
                 "objectCount": usage["objects"],
                 "payloadSizeBytes": usage["payload"],
             },
-            "vectorize": {"dimensions": DIMENSIONS, "vectorsCount": usage["vectors"]},
+            "vectorize": {"dimensions": dimensions, "vectorsCount": usage["vectors"]},
         },
     }
 
 
 async def stats(request: web.Request) -> web.Response:
     st = state(request)
-    result = await st.store.run(_stats, namespace_name(request), request.match_info["id"])
+    result = await st.store.read(
+        _stats, namespace_name(request), request.match_info["id"], st.retriever.scorer.dimensions
+    )
     return ok(result)

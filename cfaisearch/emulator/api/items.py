@@ -23,7 +23,7 @@ from ..indexer import checksum, item_id
 from ..metadata import build, filterable, schema_of
 from ..parsing import guess_content_type
 from ..sources import bucket_path
-from ..store import Database, InstanceRow, ItemRow, NewItem
+from ..store import Database, InstanceRow, ItemCriteria, ItemRow, NewItem
 from ..validation import (
     INT64_MAX,
     boolean,
@@ -50,10 +50,6 @@ from .common import (
 MAX_KEY = 128
 BUILTIN = "builtin"
 ITEM_STATUSES = ("queued", "running", "completed", "error", "skipped", "outdated")
-# sort_by=status puts work in progress first, finished items last.
-_STATUS_ORDER = {
-    s: i for i, s in enumerate(("running", "queued", "error", "outdated", "skipped", "completed"))
-}
 
 
 def _require_item(
@@ -68,7 +64,7 @@ def _require_item(
 
 async def _load_item(request: web.Request) -> tuple[InstanceRow, ItemRow]:
     info = request.match_info
-    return await state(request).store.run(
+    return await state(request).store.read(
         _require_item, namespace_name(request), info["id"], info["item_id"]
     )
 
@@ -177,12 +173,17 @@ async def _read_upload(request: web.Request) -> tuple[str, str, bytes, dict[str,
 async def _settle(request: web.Request, pk: int, wait: bool) -> ItemRow:
     """Queue an item; with ``wait`` return once indexed (or when the wait times out)."""
     st = state(request)
-    done = st.indexer.enqueue(pk)
-    if wait:
+    if not wait:
+        # Read before queueing: the worker (a different thread) may otherwise
+        # start first, and the answer must show the item as it was stored.
+        row = await st.store.read(Database.get_item_by_pk, pk)
+        st.indexer.enqueue(pk)
+    else:
+        done = st.indexer.enqueue(pk)
         # On timeout the item is answered as still running, as the service does.
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(done), st.config.wait_timeout)
-    row = await st.store.run(Database.get_item_by_pk, pk)
+        row = await st.store.read(Database.get_item_by_pk, pk)
     if row is None:
         raise not_found(ErrorCode.ITEM_NOT_FOUND, "item")
     return row
@@ -290,7 +291,7 @@ async def delete(request: web.Request) -> web.Response:
 async def download(request: web.Request) -> web.Response:
     st = state(request)
     _, item = await _load_item(request)
-    content = await st.store.run(Database.item_content, item.pk)
+    content = await st.store.read(Database.item_content, item.pk)
     if content is None:
         raise not_found(ErrorCode.ITEM_NOT_FOUND, f"item '{item.id}'")
     filename = item.key.rsplit("/", 1)[-1]
@@ -321,25 +322,19 @@ async def list_(request: web.Request) -> web.Response:
     sort_by = query_enum(request.query, "sort_by", ("status", "modified_at")) or "status"
     compiled = _metadata_filter(request)
     instance = await load_instance(request)
-    rows = await st.store.run(Database.list_items, instance.pk)
-    schema = schema_of(instance.config["custom_metadata"])
-    rows = [
-        r
-        for r in rows
-        if (wanted_id is None or r.id == wanted_id)
-        and (key is None or r.key == key)
-        and (source is None or r.source_id == source)
-        and (status is None or r.status == status)
-        and search in r.key.lower()
-        and (compiled is None or matches(compiled, filterable(r.metadata, schema)))
-    ]
-    if sort_by == "status":
-        rows.sort(key=lambda r: r.key)
-        rows.sort(key=lambda r: r.last_seen_at, reverse=True)
-        rows.sort(key=lambda r: _STATUS_ORDER.get(r.status, len(_STATUS_ORDER)))
+    criteria = ItemCriteria(wanted_id, key, source, status, search)
+    if compiled is None:
+        # Filtering, sorting and paging all happen in SQL.
+        selected, total = await st.store.read(
+            Database.query_items, instance.pk, criteria, sort_by, ((page - 1) * per_page, per_page)
+        )
+        info = {"page": page, "per_page": per_page, "count": len(selected), "total_count": total}
     else:
-        rows.sort(key=lambda r: (r.modified_ms, r.created_at, r.key), reverse=True)
-    selected, info = paginate(rows, page, per_page)
+        # Metadata filters follow Python typing rules; SQL narrows the rows first.
+        rows, _ = await st.store.read(Database.query_items, instance.pk, criteria, sort_by, None)
+        schema = schema_of(instance.config["custom_metadata"])
+        rows = [r for r in rows if matches(compiled, filterable(r.metadata, schema))]
+        selected, info = paginate(rows, page, per_page)
     return ok([views.item(r, instance.namespace) for r in selected], result_info=info)
 
 
@@ -348,7 +343,7 @@ async def chunks(request: web.Request) -> web.Response:
     limit = query_int(request.query, "limit", 20, lo=1, hi=100)
     offset = query_int(request.query, "offset", 0, lo=0)
     _, item = await _load_item(request)
-    rows, total = await st.store.run(Database.list_chunks, item.pk, offset, limit)
+    rows, total = await st.store.read(Database.list_chunks, item.pk, offset, limit)
     info = {"count": len(rows), "limit": limit, "offset": offset, "total": total}
     return ok([views.item_chunk(r, item) for r in rows], result_info=info)
 
@@ -371,7 +366,7 @@ async def logs(request: web.Request) -> web.Response:
     after = _decode_cursor(query_str(request.query, "cursor"))
     _, item = await _load_item(request)
     # One extra row tells whether another page exists.
-    rows = await st.store.run(Database.list_item_logs, item.pk, after, limit + 1)
+    rows = await st.store.read(Database.list_item_logs, item.pk, after, limit + 1)
     truncated = len(rows) > limit
     rows = rows[:limit]
     cursor = None

@@ -30,7 +30,7 @@ def _require_job(db: Database, namespace: str, instance_id: str, job_id: str) ->
 
 async def _load_job(request: web.Request) -> JobRow:
     info = request.match_info
-    return await state(request).store.run(
+    return await state(request).store.read(
         _require_job, namespace_name(request), info["id"], info["job_id"]
     )
 
@@ -48,7 +48,7 @@ async def list_(request: web.Request) -> web.Response:
     st = state(request)
     page, per_page = page_params(request, min_per_page=0)
     instance = await load_instance(request)
-    rows = await st.store.run(Database.list_jobs, instance.pk)
+    rows = await st.store.read(Database.list_jobs, instance.pk)
     selected, info = paginate(rows, page, per_page)
     return ok([views.job(j) for j in selected], result_info=info)
 
@@ -70,6 +70,6 @@ async def logs(request: web.Request) -> web.Response:
     job = await _load_job(request)
     # Far past the end either way; SQLite refuses offsets beyond 64 bits.
     offset = min((page - 1) * per_page, INT64_MAX)
-    rows, total = await st.store.run(Database.list_job_logs, job.pk, offset, per_page)
+    rows, total = await st.store.read(Database.list_job_logs, job.pk, offset, per_page)
     info = {"page": page, "per_page": per_page, "count": len(rows), "total_count": total}
     return ok([views.job_log(r) for r in rows], result_info=info)

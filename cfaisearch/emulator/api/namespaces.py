@@ -69,7 +69,7 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def read(request: web.Request) -> web.Response:
-    ns = await state(request).store.run(require_namespace, request.match_info["name"])
+    ns = await state(request).store.read(require_namespace, request.match_info["name"])
     return ok(views.namespace(ns))
 
 
@@ -116,7 +116,7 @@ async def delete(request: web.Request) -> web.Response:
 async def list_(request: web.Request) -> web.Response:
     page, per_page = page_params(request, max_per_page=100)
     search = (query_str(request.query, "search") or "").lower()
-    rows = await state(request).store.run(Database.list_namespaces)
+    rows = await state(request).store.read(Database.list_namespaces)
     if search:
         rows = [
             r for r in rows if search in r.name.lower() or search in (r.description or "").lower()

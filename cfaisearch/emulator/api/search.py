@@ -14,10 +14,10 @@ from .. import chat, retrieval
 from ..errors import ApiError, ErrorCode, invalid
 from ..instance_config import DEFAULTS
 from ..state import EmulatorState
-from ..store import CorpusChunk, Database, InstanceRow
+from ..store import Database, InstanceRow
 from ..validation import as_list, as_object, as_str, enum
 from ..wire import json_response, ok
-from .common import load_instance, namespace_name, read_json, require_namespace, state
+from .common import namespace_name, read_json, require_instance, require_namespace, state
 
 log = logging.getLogger(__name__)
 
@@ -96,40 +96,75 @@ def parse_search_query(body: dict[str, Any]) -> Query:
     return Query(text, "text")
 
 
-def _load(
-    db: Database, instance_pk: int, match: str | None
-) -> tuple[list[CorpusChunk], dict[int, float]]:
-    return db.corpus(instance_pk), db.keyword_hits(instance_pk, match) if match else {}
-
-
 async def _retrieve(
     st: EmulatorState, instance: InstanceRow, query: Query, options: retrieval.Options
 ) -> list[list[dict[str, Any]]]:
-    match = None
-    if options.retrieval_type != "vector":
-        tokenizer = (instance.config["indexing_options"] or {}).get("keyword_tokenizer", "porter")
-        match = retrieval.keyword_expression(query.text, tokenizer, options.keyword_match_mode)
-    corpus, hits = await st.store.run(_load, instance.pk, match)
-    # Scoring is pure CPU work; keep it off the event loop for large corpora.
-    return await asyncio.to_thread(
-        retrieval.rank, corpus, hits, query.text, options, instance.config
+    if st.search_workers is not None and options.needs_vectors:
+        generation = st.store.generation(instance.pk)
+        return await st.search_workers.search(
+            instance.pk, generation, instance.config, query.text, options
+        )
+    # On a search thread: searches run beside each other and beside writes.
+    return await st.store.search(
+        st.retriever.search, instance.pk, instance.config, query.text, options
     )
 
 
-async def _search_instance(
-    st: EmulatorState, instance: InstanceRow, body: dict[str, Any], query: Query
-) -> list[dict[str, Any]]:
+def _resolve(
+    db: Database, namespace: str, instance_id: str, body: dict[str, Any]
+) -> tuple[InstanceRow, retrieval.Options]:
+    instance = require_instance(db, namespace, instance_id)
     parsed = retrieval.parse_request(body.get("ai_search_options"), "ai_search_options")
-    options = retrieval.resolve(parsed, instance.config, "ai_search_options")
-    groups = await _retrieve(st, instance, query, options)
-    return [chunk for group in groups for chunk in group]
+    return instance, retrieval.resolve(parsed, instance.config, "ai_search_options")
+
+
+def _resolve_and_search(
+    db: Database,
+    retriever: retrieval.Retriever,
+    namespace: str,
+    instance_id: str,
+    body: dict[str, Any],
+    query: str,
+    here_too: bool,
+) -> tuple[InstanceRow, retrieval.Options, list[list[dict[str, Any]]] | None]:
+    """Resolve the request and, unless it is for the workers, search right away."""
+    instance, options = _resolve(db, namespace, instance_id, body)
+    if options.needs_vectors and not here_too:
+        return instance, options, None
+    return instance, options, retriever.search(db, instance.pk, instance.config, query, options)
+
+
+async def search_instance(
+    st: EmulatorState, namespace: str, instance_id: str, body: dict[str, Any], query: Query
+) -> tuple[InstanceRow, list[dict[str, Any]]]:
+    """The instance and its hits (each hit followed by its context chunks)."""
+    # Lookup and search from one snapshot, in one hop to a search thread;
+    # searches that score vectors (CPU-bound Python) go on to the workers.
+    instance, options, groups = await st.store.search(
+        _resolve_and_search,
+        st.retriever,
+        namespace,
+        instance_id,
+        body,
+        query.text,
+        st.search_workers is None,
+    )
+    if groups is None:
+        groups = await _retrieve(st, instance, query, options)
+    return instance, [chunk for group in groups for chunk in group]
+
+
+async def _search_instance(
+    request: web.Request, body: dict[str, Any], query: Query
+) -> tuple[InstanceRow, list[dict[str, Any]]]:
+    st = state(request)
+    return await search_instance(st, namespace_name(request), request.match_info["id"], body, query)
 
 
 async def search(request: web.Request) -> web.Response:
     body = await read_json(request)
     query = parse_search_query(body)
-    instance = await load_instance(request)
-    chunks = await _search_instance(state(request), instance, body, query)
+    _, chunks = await _search_instance(request, body, query)
     return ok({"chunks": chunks, "query_kind": query.kind, "search_query": query.text})
 
 
@@ -196,8 +231,7 @@ async def _stream(request: web.Request, events: Iterable[bytes]) -> web.StreamRe
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
     chat_request = parse_chat(body)
-    instance = await load_instance(request)
-    chunks = await _search_instance(state(request), instance, body, chat_request.query)
+    instance, chunks = await _search_instance(request, body, chat_request.query)
     return await _answer(request, chat_request, chunks, instance.config["ai_search_model"])
 
 
@@ -236,7 +270,7 @@ async def _fan_out(
     raw_options = as_object(body["ai_search_options"], "ai_search_options")
     ids = _instance_ids(raw_options)
     parsed = retrieval.parse_request(raw_options, "ai_search_options")
-    instances = await st.store.run(_namespace_instances, namespace_name(request), ids)
+    instances = await st.store.read(_namespace_instances, namespace_name(request), ids)
     errors: list[dict[str, str]] = []
     tasks = {}
     for instance_id, instance in instances.items():

@@ -61,7 +61,7 @@ def _insert(db: Database, fields: dict[str, Any]) -> TokenRow:
 async def create(request: web.Request) -> web.Response:
     fields = clean(await read_json(request), _BODY, required=_REQUIRED)
     token = await state(request).store.run(_insert, fields)
-    return ok(views.token(token))
+    return ok(views.token(token), status=201)
 
 
 def _replace(db: Database, token_id: str, fields: dict[str, Any]) -> TokenRow:
@@ -83,7 +83,7 @@ async def update(request: web.Request) -> web.Response:
 
 
 async def read(request: web.Request) -> web.Response:
-    token = await state(request).store.run(_require, request.match_info["id"])
+    token = await state(request).store.read(_require, request.match_info["id"])
     return ok(views.token(token))
 
 
@@ -106,7 +106,7 @@ async def delete(request: web.Request) -> web.Response:
 async def list_(request: web.Request) -> web.Response:
     page, per_page = page_params(request, max_per_page=100)
     search = (query_str(request.query, "search") or "").lower()
-    rows = await state(request).store.run(Database.list_tokens)
+    rows = await state(request).store.read(Database.list_tokens)
     if search:
         rows = [r for r in rows if search in r.name.lower()]
     selected, info = paginate(rows, page, per_page)
