@@ -23,7 +23,7 @@ from typing import (
     TypeVar,
     overload,
 )
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import attrs
 
@@ -971,13 +971,17 @@ class AsyncCloudflare:
         body: Mapping[str, Any] | NotGiven,
         options: Mapping[str, Any] | None,
     ) -> _T:
-        relative = self._relative_path(path)
+        relative, query = self._relative_path(path)
         if not isinstance(body, (Mapping, NotGiven)):
             raise TypeError(f"`body` must be a mapping (a JSON object), got {type(body).__name__}")
         per_call = dict(options or {})
-        query = per_call.pop("params", None)
-        if query is not None and not isinstance(query, Mapping):
-            raise TypeError(f"`options['params']` must be a mapping, got {type(query).__name__}")
+        params = per_call.pop("params", None)
+        if params is not None:
+            if not isinstance(params, Mapping):
+                raise TypeError(
+                    f"`options['params']` must be a mapping, got {type(params).__name__}"
+                )
+            query.update(params)
         unknown = sorted(set(per_call) - set(_GENERIC_OPTIONS))
         if unknown:
             raise TypeError(
@@ -1000,18 +1004,29 @@ class AsyncCloudflare:
             result = self.structure(decode_envelope(response).result, cast_to, response)
         return typing.cast(_T, result)
 
-    def _relative_path(self, path: str) -> str:
-        """``path`` below ``base_url``; a full URL only if it is under ``base_url``,
-        so the credentials never go to another server."""
+    def _relative_path(self, path: str) -> tuple[str, dict[str, str]]:
+        """``path`` below ``base_url``, percent-encoded, and the query it carried.
+
+        A full URL is accepted only under ``base_url``, so the credentials
+        never go to another server.
+        """
         if not isinstance(path, str) or not path:
             raise TypeError(f"`path` must be a non-empty string, got {path!r}")
-        if "://" in path:
+        if not path.isprintable():
+            # urlsplit would drop a line break silently, changing the target.
+            raise ValueError(f"`path` must not contain control characters, got {path!r}")
+        parts = urlsplit(path)
+        if parts.scheme or parts.netloc:
             if not path.startswith(self.base_url + "/"):
                 raise ValueError(
                     f"`path` must be relative to base_url ({self.base_url}), got {path!r}"
                 )
-            path = path[len(self.base_url) :]
-        return path if path.startswith("/") else "/" + path
+            parts = urlsplit(path[len(self.base_url) :])
+        # Encoded here: a space or a non-ASCII letter would otherwise reach
+        # the request line as it is. Existing escapes stay.
+        relative = quote(parts.path, safe="/%:@!$&'()*+,;=~")
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        return (relative if relative.startswith("/") else "/" + relative), query
 
 
 def _given(body: Mapping[str, Any] | None) -> Mapping[str, Any] | NotGiven:
