@@ -144,6 +144,22 @@ def _check_header_value(
     )
 
 
+def _custom_headers_from_env() -> dict[str, str]:
+    """``CLOUDFLARE_CUSTOM_HEADERS``, one ``Name: value`` a line, as the official SDK reads it.
+
+    Lines without a colon are skipped, as there; ``default_headers`` win.
+    """
+    raw = os.environ.get("CLOUDFLARE_CUSTOM_HEADERS")
+    if not raw:
+        return {}
+    headers: dict[str, str] = {}
+    for line in raw.split("\n"):
+        name, colon, value = line.partition(":")
+        if colon:
+            headers[name.strip()] = value.strip()
+    return headers
+
+
 def _check_header_name(
     name: object, parameter: str = "default_headers", error: type[ValueError] = ConfigurationError
 ) -> None:
@@ -287,9 +303,15 @@ class AsyncCloudflare:
                 raise ConfigurationError(
                     "`http_session_factory` must be a function returning an aiohttp.ClientSession"
                 )
+        from_env = _custom_headers_from_env()
+        for header, value in from_env.items():
+            _check_header_name(header, "CLOUDFLARE_CUSTOM_HEADERS")
+            _check_header_value(value, f"`CLOUDFLARE_CUSTOM_HEADERS[{header!r}]`")
         for header, value in (default_headers or {}).items():
             _check_header_name(header)
             _check_header_value(value, f"`default_headers[{header!r}]`")
+        if from_env:
+            default_headers = {**from_env, **(default_headers or {})}
         if api_version is not None:
             _check_header_value(api_version, "`api_version`")
         query: dict[str, str] = {}

@@ -23,6 +23,7 @@ CREDENTIAL_ENV = (
     "CLOUDFLARE_EMAIL",
     "CLOUDFLARE_API_USER_SERVICE_KEY",
     "CLOUDFLARE_BASE_URL",
+    "CLOUDFLARE_CUSTOM_HEADERS",
 )
 SERVICE_KEY = "v1.0-service-key-0123456789"
 
@@ -313,3 +314,31 @@ def test_sync_generic_requests(mocked: aioresponses) -> None:
     with Cloudflare(api_token=TOKEN) as client:
         assert client.get(f"{BASE}/accounts/{ACCOUNT}/custom", cast_to=Job).id == "job-1"
         assert client.post(f"/accounts/{ACCOUNT}/custom", cast_to=dict, body={})["success"]
+
+
+async def test_custom_headers_come_from_the_environment(
+    mocked: aioresponses, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_CUSTOM_HEADERS", "X-A: 1\nno colon here\n X-B :  two words ")
+    mocked.get(f"{JOBS}/job-1", payload=envelope(JOB))
+    async with AsyncCloudflare(
+        api_token=TOKEN, account_id=ACCOUNT, default_headers={"X-A": "mine"}
+    ) as client:
+        await get_job(client)
+    ((_, _, headers),) = sent(mocked)
+    assert (headers["X-A"], headers["X-B"]) == ("mine", "two words")
+    monkeypatch.setenv("CLOUDFLARE_CUSTOM_HEADERS", "X-C: caf\u00e9")
+    with pytest.raises(cf.ConfigurationError, match="CLOUDFLARE_CUSTOM_HEADERS"):
+        AsyncCloudflare(api_token=TOKEN)
+
+
+def test_a_sync_copy_with_its_own_pool_has_its_own_loop(mocked: aioresponses) -> None:
+    mocked.get(f"{JOBS}/job-1", payload=envelope(JOB), repeat=True)
+    with Cloudflare(api_token=TOKEN, account_id=ACCOUNT) as client:
+        copy = client.copy(connection_pool_size=2)
+        assert copy._portal is not client._portal
+        copy.aisearch.instances.jobs.get("job-1", id="my-ai-search")
+        copy.close()
+        assert copy._portal.closed
+        assert not client._portal.closed
+        client.aisearch.instances.jobs.get("job-1", id="my-ai-search")

@@ -91,13 +91,21 @@ class Cloudflare:
         and event loop; the keywords are those of :meth:`AsyncCloudflare.copy`.
 
         Closing the copy leaves them open; closing this client closes them
-        (and so ends the copy too).
+        (and so ends the copy too). A copy that changes a setting of the pool
+        itself gets its own pool and loop, closed with it.
         """
         copied = Cloudflare.__new__(Cloudflare)
         copied._async = self._async.copy(**changes)
         _refuse_session(copied._async.borrows_session)
-        copied._portal = self._portal
-        copied._owns_portal = False
+        if copied._async._owns_transport:
+            # A pool of its own (its settings changed): then a loop of its own
+            # too, so the pool is closed with the copy, even when it is only
+            # garbage-collected.
+            copied._portal = Portal(final=copied._async.aclose)
+            copied._owns_portal = True
+        else:
+            copied._portal = self._portal
+            copied._owns_portal = False
         return copied
 
     with_options = copy
@@ -191,13 +199,11 @@ class Cloudflare:
     def close(self) -> None:
         """Close the connection pool and the private event loop; idempotent.
 
-        A copy (:meth:`copy`) closes only what it does not share: a pool of
-        its own, never the loop.
+        A copy (:meth:`copy`) sharing this client's pool and loop leaves
+        them open.
         """
         if self._owns_portal:
             self._portal.close()
-        elif not self._portal.closed:
-            self._portal.call(self._async.aclose)
 
     def __enter__(self) -> Cloudflare:
         return self
