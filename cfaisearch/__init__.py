@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from ._exceptions import ConfigurationError as ConfigurationError
     from ._exceptions import ConflictError as ConflictError
     from ._exceptions import ErrorData as ErrorData
+    from ._exceptions import ErrorRequest as ErrorRequest
+    from ._exceptions import ErrorResponse as ErrorResponse
     from ._exceptions import InternalServerError as InternalServerError
     from ._exceptions import NotFoundError as NotFoundError
     from ._exceptions import PaginationError as PaginationError
@@ -88,6 +90,8 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "ConfigurationError",
         "ConflictError",
         "ErrorData",
+        "ErrorRequest",
+        "ErrorResponse",
         "InternalServerError",
         "NotFoundError",
         "PaginationError",

@@ -23,7 +23,7 @@ from typing import (
     TypeVar,
     overload,
 )
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import attrs
 
@@ -36,7 +36,7 @@ from ._exceptions import (
     ShapeError,
 )
 from ._files import MultipartForm
-from ._options import NOT_GIVEN, NotGiven, ResolvedOptions, json_body
+from ._options import NOT_GIVEN, NotGiven, ResolvedOptions, json_body, resolve_options
 from ._pagination import AsyncPaginator, Page
 from ._raw import record_response
 from ._retry import RetryPolicy
@@ -47,8 +47,10 @@ from ._transport import (
     SessionFactory,
     StreamedResponse,
     Transport,
+    check_session,
 )
 from ._version import __version__
+from ._wire import wire_bool
 from .types.shared import ResultInfo
 
 if TYPE_CHECKING:
@@ -74,8 +76,34 @@ DEFAULT_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
 DEFAULT_TIMEOUT: Final = 60.0
 DEFAULT_MAX_RETRIES: Final = 2
 _USER_AGENT: Final = f"cfaisearch/{__version__} (Python {platform.python_version()})"
-_AUTH_HEADERS: Final = frozenset({"authorization", "x-auth-key", "x-auth-email"})
-_SCHEMES: Final = (("api_token", "Authorization"), ("api_key", "X-Auth-Key"))
+_AUTH_HEADERS: Final = frozenset(
+    {"authorization", "x-auth-key", "x-auth-email", "x-auth-user-service-key"}
+)
+_SCHEMES: Final = (
+    ("api_token", "Authorization"),
+    ("api_key", "X-Auth-Key"),
+    ("user_service_key", "X-Auth-User-Service-Key"),
+)
+_CREDENTIALS: Final = ("api_token", "api_key", "api_email", "user_service_key")
+_SESSIONS: Final = ("http_client", "http_session", "http_session_factory")
+# Settings of the connection pool itself: a copy changing one gets its own pool.
+_POOL_SETTINGS: Final = frozenset(
+    {*_SESSIONS, "connect_timeout", "connection_pool_size", "max_response_size"}
+    | {"follow_redirects", "verify"}
+)
+# What the generic get/post/... accept in ``options``: the official names, and ours.
+_GENERIC_OPTIONS: Final = {
+    "headers": "extra_headers",
+    "extra_json": "extra_body",
+    "timeout": "timeout",
+    "max_retries": "max_retries",
+    "extra_headers": "extra_headers",
+    "extra_query": "extra_query",
+    "extra_body": "extra_body",
+}
+_JSON_TYPES: Final = (object, dict, list, Any)
+_CREDENTIALS_GIVEN: Final = frozenset(_CREDENTIALS)
+_SESSIONS_GIVEN: Final = frozenset(_SESSIONS)
 # A retry sleep this long is worth telling the user about (INFO, not DEBUG).
 _LONG_SLEEP: Final = 1.0
 _TOKEN_CHARS: Final = frozenset(
@@ -114,6 +142,22 @@ def _check_header_value(
         f"{parameter} is not a valid HTTP header value: it contains {what} at position "
         f"{position} of {len(value)}"
     )
+
+
+def _custom_headers_from_env() -> dict[str, str]:
+    """``CLOUDFLARE_CUSTOM_HEADERS``, one ``Name: value`` a line, as the official SDK reads it.
+
+    Lines without a colon are skipped, as there; ``default_headers`` win.
+    """
+    raw = os.environ.get("CLOUDFLARE_CUSTOM_HEADERS")
+    if not raw:
+        return {}
+    headers: dict[str, str] = {}
+    for line in raw.split("\n"):
+        name, colon, value = line.partition(":")
+        if colon:
+            headers[name.strip()] = value.strip()
+    return headers
 
 
 def _check_header_name(
@@ -196,11 +240,14 @@ class AsyncCloudflare:
         api_token: str | None = None,
         api_key: str | None = None,
         api_email: str | None = None,
+        user_service_key: str | None = None,
         account_id: str | None = None,
         base_url: str | None = None,
+        api_version: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
         connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = None,
         connection_pool_size: int = DEFAULT_POOL_SIZE,
@@ -209,9 +256,22 @@ class AsyncCloudflare:
         verify: bool | ssl.SSLContext = True,
         http_session_factory: SessionFactory | None = None,
         http_session: aiohttp.ClientSession | None = None,
+        http_client: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
         _strict_response_validation: bool = False,
     ) -> None:
+        # What copy() starts from: the keywords as given, before the environment.
+        self._config: Final[dict[str, Any]] = {
+            name: value for name, value in locals().items() if name not in ("self", "__class__")
+        }
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+        ):
+            raise TypeError(
+                "`timeout` must be a number of seconds (the whole call's budget) or None, "
+                f"got {type(timeout).__name__}; for finer limits pass connect_timeout= "
+                "and read_timeout="
+            )
         _positive(timeout, "timeout", allow_none=True)
         _positive(connect_timeout, "connect_timeout", allow_none=True)
         _positive(read_timeout, "read_timeout", allow_none=True)
@@ -227,6 +287,13 @@ class AsyncCloudflare:
             raise TypeError(f"`follow_redirects` must be a bool, got {follow_redirects!r}")
         if not isinstance(verify, (bool, ssl.SSLContext)):
             raise TypeError(f"`verify` must be a bool or an ssl.SSLContext, got {verify!r}")
+        check_session(http_session, "http_session")
+        check_session(http_client, "http_client")
+        if http_client is not None:
+            # The official SDK's name for a session of the caller's.
+            if http_session is not None:
+                raise ConfigurationError("pass either `http_client` or `http_session`, not both")
+            http_session = http_client
         if http_session_factory is not None:
             if http_session is not None:
                 raise ConfigurationError(
@@ -236,9 +303,28 @@ class AsyncCloudflare:
                 raise ConfigurationError(
                     "`http_session_factory` must be a function returning an aiohttp.ClientSession"
                 )
+        from_env = _custom_headers_from_env()
+        for header, value in from_env.items():
+            _check_header_name(header, "CLOUDFLARE_CUSTOM_HEADERS")
+            _check_header_value(value, f"`CLOUDFLARE_CUSTOM_HEADERS[{header!r}]`")
         for header, value in (default_headers or {}).items():
             _check_header_name(header)
             _check_header_value(value, f"`default_headers[{header!r}]`")
+        if from_env:
+            default_headers = {**from_env, **(default_headers or {})}
+        if api_version is not None:
+            _check_header_value(api_version, "`api_version`")
+        query: dict[str, str] = {}
+        for key, entry in (default_query or {}).items():
+            if not isinstance(key, str) or not key:
+                raise ConfigurationError(f"`default_query` has an invalid name: {key!r}")
+            if not isinstance(entry, (str, int, float)):
+                raise ConfigurationError(
+                    f"`default_query[{key!r}]` must be a string, number or bool, "
+                    f"got {type(entry).__name__}"
+                )
+            query[key] = _query_value(entry)
+        self._default_query: Final = query
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise TypeError(
                 "`retry_policy` must be a cfaisearch.RetryPolicy, "
@@ -250,7 +336,12 @@ class AsyncCloudflare:
                 f"got {type(_strict_response_validation).__name__}"
             )
         headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
-        headers.update(self._auth_headers(api_token, api_key, api_email, default_headers))
+        if api_version is not None:
+            headers["api-version"] = api_version
+        auth = self._credentials(api_token, api_key, api_email, user_service_key, default_headers)
+        # Returned by auth_headers; never shown (repr names only the scheme).
+        self._auth: Final = auth
+        headers.update(auth)
         headers.update(default_headers or {})
         self._headers: Final = headers
         # Named in repr so users can tell which credentials are in play, never shown.
@@ -260,6 +351,7 @@ class AsyncCloudflare:
         self.account_id: Final = _from_env(account_id, "CLOUDFLARE_ACCOUNT_ID")
         resolved_url = _from_env(base_url, "CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL
         self.base_url: Final = self._clean_base_url(resolved_url)
+        self.api_version: Final = api_version
         self.timeout: Final = timeout
         self.read_timeout: Final = read_timeout
         self.max_retries: Final = max_retries
@@ -273,27 +365,34 @@ class AsyncCloudflare:
             follow_redirects=follow_redirects,
             max_response_size=max_response_size,
         )
+        # False for a copy sharing the original's pool: closing it leaves the pool open.
+        self._owns_transport = True
         self._retry: Final = RetryPolicy() if retry_policy is None else retry_policy
         self._strict_response_validation: Final = _strict_response_validation
 
     @staticmethod
-    def _auth_headers(
+    def _credentials(
         api_token: str | None,
         api_key: str | None,
         api_email: str | None,
+        user_service_key: str | None,
         default_headers: Mapping[str, str] | None,
     ) -> dict[str, str]:
         # Explicit keywords beat the environment, so a stray CLOUDFLARE_API_KEY
         # never overrides an api_token passed in code.
         token_name, key_name, email_name = "`api_token`", "`api_key`", "`api_email`"
-        if api_token is None and api_key is None and api_email is None:
+        service_key_name = "`user_service_key`"
+        if api_token is None and api_key is None and api_email is None and user_service_key is None:
             token_name = "`api_token` (from CLOUDFLARE_API_TOKEN)"
             key_name = "`api_key` (from CLOUDFLARE_API_KEY)"
             email_name = "`api_email` (from CLOUDFLARE_EMAIL)"
+            service_key_name = "`user_service_key` (from CLOUDFLARE_API_USER_SERVICE_KEY)"
             api_token = os.environ.get("CLOUDFLARE_API_TOKEN") or None
             if api_token is None:
                 api_key = os.environ.get("CLOUDFLARE_API_KEY") or None
                 api_email = os.environ.get("CLOUDFLARE_EMAIL") or None
+                if api_key is None and api_email is None:
+                    user_service_key = os.environ.get("CLOUDFLARE_API_USER_SERVICE_KEY") or None
         if api_token is not None:
             if not api_token:
                 raise ConfigurationError("`api_token` is empty")
@@ -313,11 +412,18 @@ class AsyncCloudflare:
             _check_header_value(api_key, key_name)
             _check_header_value(api_email, email_name)
             return {"X-Auth-Key": api_key, "X-Auth-Email": api_email}
+        if user_service_key is not None:
+            # Origin CA certificates' legacy key: the lowest-ranked scheme, as officially.
+            if not user_service_key:
+                raise ConfigurationError("`user_service_key` is empty")
+            _check_header_value(user_service_key, service_key_name)
+            return {"X-Auth-User-Service-Key": user_service_key}
         if default_headers and _AUTH_HEADERS & {name.lower() for name in default_headers}:
             return {}
         raise ConfigurationError(
             "No credentials: pass api_token= (or set CLOUDFLARE_API_TOKEN), or api_key= "
-            "and api_email= (or set CLOUDFLARE_API_KEY and CLOUDFLARE_EMAIL)"
+            "and api_email= (or set CLOUDFLARE_API_KEY and CLOUDFLARE_EMAIL), or "
+            "user_service_key= (or set CLOUDFLARE_API_USER_SERVICE_KEY)"
         )
 
     @staticmethod
@@ -341,6 +447,90 @@ class AsyncCloudflare:
         """How long to wait between attempts, and the longest ``Retry-After`` honoured."""
         return self._retry
 
+    @property
+    def borrows_session(self) -> bool:
+        """Whether requests go through a session the caller passed in (``http_client``)."""
+        return self._transport.borrows_session
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The credential headers this client sends (secrets: never log them).
+
+        Empty when the credentials come from ``default_headers``.
+        """
+        return dict(self._auth)
+
+    def copy(
+        self,
+        *,
+        api_token: str | NotGiven | None = NOT_GIVEN,
+        api_key: str | NotGiven | None = NOT_GIVEN,
+        api_email: str | NotGiven | None = NOT_GIVEN,
+        user_service_key: str | NotGiven | None = NOT_GIVEN,
+        account_id: str | NotGiven | None = NOT_GIVEN,
+        base_url: str | NotGiven | None = NOT_GIVEN,
+        api_version: str | NotGiven | None = NOT_GIVEN,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        set_default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        set_default_query: Mapping[str, object] | None = None,
+        connect_timeout: float | NotGiven | None = NOT_GIVEN,
+        read_timeout: float | NotGiven | None = NOT_GIVEN,
+        connection_pool_size: int | NotGiven = NOT_GIVEN,
+        max_response_size: int | NotGiven = NOT_GIVEN,
+        follow_redirects: bool | NotGiven = NOT_GIVEN,
+        verify: bool | ssl.SSLContext | NotGiven = NOT_GIVEN,
+        http_session_factory: SessionFactory | NotGiven | None = NOT_GIVEN,
+        http_session: aiohttp.ClientSession | NotGiven | None = NOT_GIVEN,
+        http_client: aiohttp.ClientSession | NotGiven | None = NOT_GIVEN,
+        retry_policy: RetryPolicy | NotGiven | None = NOT_GIVEN,
+        _strict_response_validation: bool | NotGiven = NOT_GIVEN,
+    ) -> AsyncCloudflare:
+        """A new client with the given settings changed, sharing this one's connection pool.
+
+        ``default_headers``/``default_query`` are merged over this client's;
+        ``set_default_headers``/``set_default_query`` replace them. Passing
+        any credential replaces all of this client's credentials. Closing the
+        copy leaves the shared pool open; closing this client closes it. A
+        copy that changes a setting of the pool itself (a session, timeouts
+        of connecting, pool size, TLS, redirects, or the base URL's host)
+        gets a pool of its own, closed with it.
+        """
+        if default_headers is not None and set_default_headers is not None:
+            raise ValueError("pass either `default_headers` or `set_default_headers`, not both")
+        if default_query is not None and set_default_query is not None:
+            raise ValueError("pass either `default_query` or `set_default_query`, not both")
+        given = {
+            name: value
+            for name, value in locals().items()
+            if name not in ("self", "__class__")
+            and "default_" not in name
+            and not isinstance(value, NotGiven)
+        }
+        config = dict(self._config)
+        if not _CREDENTIALS_GIVEN.isdisjoint(given):
+            config.update(dict.fromkeys(_CREDENTIALS))
+        if not _SESSIONS_GIVEN.isdisjoint(given):
+            config.update(dict.fromkeys(_SESSIONS))
+        config.update(given)
+        if set_default_headers is not None:
+            config["default_headers"] = set_default_headers
+        elif default_headers is not None:
+            config["default_headers"] = {**(config["default_headers"] or {}), **default_headers}
+        if set_default_query is not None:
+            config["default_query"] = set_default_query
+        elif default_query is not None:
+            config["default_query"] = {**(config["default_query"] or {}), **default_query}
+        copied = type(self)(**config)
+        if _POOL_SETTINGS.isdisjoint(given) and _origin(copied.base_url) == _origin(self.base_url):
+            copied._transport = self._transport
+            copied._owns_transport = False
+        return copied
+
+    with_options = copy
+
     @cached_property
     def aisearch(self) -> AsyncAISearch:
         """AI Search: instances, namespaces, items, jobs and tokens."""
@@ -351,8 +541,10 @@ class AsyncCloudflare:
     # -- lifecycle ---------------------------------------------------------------
 
     async def aclose(self) -> None:
-        """Close the connection pool, unless it is a session the caller passed in."""
-        await self._transport.aclose()
+        """Close the connection pool, unless it is a session the caller passed in
+        or the pool of the client this one was copied from."""
+        if self._owns_transport:
+            await self._transport.aclose()
 
     async def close(self) -> None:
         """Alias of :meth:`aclose`, as the official SDK names it."""
@@ -386,6 +578,8 @@ class AsyncCloudflare:
 
     def _url(self, path: str, query: Mapping[str, object] | None, options: ResolvedOptions) -> str:
         params = {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
+        if self._default_query:
+            params = {**self._default_query, **params}
         if options.extra_query:
             params.update({k: _query_value(v) for k, v in options.extra_query.items()})
         url = self.base_url + path
@@ -582,6 +776,9 @@ class AsyncCloudflare:
                 url=response.url,
                 status_code=response.status,
                 body=data,
+                headers=response.headers,
+                content=response.body,
+                request_headers=response.request_headers,
             )
         try:
             return _decode(data, model, tolerant=tolerant)
@@ -593,6 +790,9 @@ class AsyncCloudflare:
                 url=response.url,
                 status_code=response.status,
                 body=data,
+                headers=response.headers,
+                content=response.body,
+                request_headers=response.request_headers,
             ) from exc
 
     async def get_result(
@@ -724,6 +924,140 @@ class AsyncCloudflare:
         return AsyncPaginator(
             fetch, url=self.base_url + path, first_page=start if isinstance(start, int) else None
         )
+
+    # -- endpoints the SDK lacks ---------------------------------------------------
+
+    async def get(
+        self, path: str, *, cast_to: type[_T], options: Mapping[str, Any] | None = None
+    ) -> _T:
+        """GET ``path`` (relative to ``base_url``) through the usual retries and errors.
+
+        ``cast_to`` says what to return: a model (or ``list[Model]``) is decoded
+        from the envelope's ``result``; ``object``/``dict`` return the decoded
+        JSON body, ``str`` its text and ``bytes`` its bytes. ``options`` holds
+        per-call options: ``headers``, ``params`` (the query), ``timeout``,
+        ``max_retries``, ``extra_json`` (merged into the body), or this
+        package's ``extra_headers``/``extra_query``/``extra_body``.
+        """
+        return await self._generic("GET", path, cast_to, NOT_GIVEN, options)
+
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """POST ``body`` as JSON to ``path``; see :meth:`get`. Not retried after it was sent."""
+        return await self._generic("POST", path, cast_to, _given(body), options)
+
+    async def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """PUT ``body`` as JSON to ``path``; see :meth:`get`."""
+        return await self._generic("PUT", path, cast_to, _given(body), options)
+
+    async def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """PATCH ``path`` with ``body`` as JSON; see :meth:`get`. Not retried after it was sent."""
+        return await self._generic("PATCH", path, cast_to, _given(body), options)
+
+    async def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """DELETE ``path`` (with ``body`` as JSON, if any); see :meth:`get`."""
+        return await self._generic("DELETE", path, cast_to, _given(body), options)
+
+    async def _generic(
+        self,
+        method: str,
+        path: str,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | NotGiven,
+        options: Mapping[str, Any] | None,
+    ) -> _T:
+        relative, query = self._relative_path(path)
+        if not isinstance(body, (Mapping, NotGiven)):
+            raise TypeError(f"`body` must be a mapping (a JSON object), got {type(body).__name__}")
+        per_call = dict(options or {})
+        params = per_call.pop("params", None)
+        if params is not None:
+            if not isinstance(params, Mapping):
+                raise TypeError(
+                    f"`options['params']` must be a mapping, got {type(params).__name__}"
+                )
+            query.update(params)
+        unknown = sorted(set(per_call) - set(_GENERIC_OPTIONS))
+        if unknown:
+            raise TypeError(
+                f"unsupported option(s): {', '.join(unknown)}; accepted: params, "
+                + ", ".join(sorted(_GENERIC_OPTIONS))
+            )
+        resolved = resolve_options({_GENERIC_OPTIONS[k]: v for k, v in per_call.items()})
+        response = await self.request(method, relative, query=query, body=body, options=resolved)
+        result: Any
+        if cast_to is bytes:
+            result = response.body
+        elif cast_to is str:
+            result = response.body.decode("utf-8", "replace")
+        elif cast_to in _JSON_TYPES:
+            result = decode_json(response) if response.body else None
+            # A 2xx envelope saying it failed is an error here too.
+            if isinstance(result, Mapping) and wire_bool(result.get("success")) is False:
+                raise status_error(response)
+        else:
+            result = self.structure(decode_envelope(response).result, cast_to, response)
+        return typing.cast(_T, result)
+
+    def _relative_path(self, path: str) -> tuple[str, dict[str, str]]:
+        """``path`` below ``base_url``, percent-encoded, and the query it carried.
+
+        A full URL is accepted only under ``base_url``, so the credentials
+        never go to another server.
+        """
+        if not isinstance(path, str) or not path:
+            raise TypeError(f"`path` must be a non-empty string, got {path!r}")
+        if not path.isprintable():
+            # urlsplit would drop a line break silently, changing the target.
+            raise ValueError(f"`path` must not contain control characters, got {path!r}")
+        parts = urlsplit(path)
+        if parts.scheme or parts.netloc:
+            if not path.startswith(self.base_url + "/"):
+                raise ValueError(
+                    f"`path` must be relative to base_url ({self.base_url}), got {path!r}"
+                )
+            parts = urlsplit(path[len(self.base_url) :])
+        # Encoded here: a space or a non-ASCII letter would otherwise reach
+        # the request line as it is. Existing escapes stay.
+        relative = quote(parts.path, safe="/%:@!$&'()*+,;=~")
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        return (relative if relative.startswith("/") else "/" + relative), query
+
+
+def _given(body: Mapping[str, Any] | None) -> Mapping[str, Any] | NotGiven:
+    return NOT_GIVEN if body is None else body
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
 
 
 def _replayable(payload: bytes | MultipartForm | None) -> bool:

@@ -61,6 +61,8 @@ class Response:
     status: int
     headers: Mapping[str, str]
     body: bytes
+    # What was sent, credentials included: errors keep a copy without them.
+    request_headers: Mapping[str, str] | None = attrs.field(default=None, repr=False)
 
     @property
     def request_id(self) -> str | None:
@@ -184,6 +186,8 @@ def status_error(response: Response) -> APIStatusError:
         headers=response.headers,
         body=payload if payload is not None else response.body.decode("utf-8", "replace"),
         errors=errors,
+        content=response.body,
+        request_headers=response.request_headers,
     )
 
 
@@ -199,6 +203,9 @@ def decode_json(response: Response) -> Any:
             url=response.url,
             status_code=response.status,
             body=response.body.decode("utf-8", "replace"),
+            headers=response.headers,
+            content=response.body,
+            request_headers=response.request_headers,
         ) from None
 
 
@@ -213,6 +220,9 @@ def decode_envelope(response: Response) -> Envelope:
             url=response.url,
             status_code=response.status,
             body=payload,
+            headers=response.headers,
+            content=response.body,
+            request_headers=response.request_headers,
         )
     # Some proxies re-encode booleans as strings; "false" must still mean failure.
     if wire_bool(payload.get("success")) is False:

@@ -38,6 +38,8 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ErrorData",
+    "ErrorRequest",
+    "ErrorResponse",
     "InternalServerError",
     "NotFoundError",
     "PaginationError",
@@ -66,6 +68,146 @@ class ErrorData:
         return f"[{self.code}] {self.message or ''}".rstrip()
 
 
+# Request headers kept on an error lose these (and any name containing one of
+# _SECRET_PARTS), so an error can be logged or reported whole.
+_CREDENTIAL_HEADERS: Final = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-auth-key", "x-auth-email"}
+)
+_SECRET_PARTS: Final = ("auth", "key", "secret", "token", "cookie", "password", "session")
+
+
+def _without_credentials(headers: Mapping[str, str] | None) -> dict[str, str]:
+    if not headers:
+        return {}
+    return {
+        name: value
+        for name, value in headers.items()
+        if name.lower() not in _CREDENTIAL_HEADERS
+        and not any(part in name.lower() for part in _SECRET_PARTS)
+    }
+
+
+class ErrorRequest:
+    """The request an :class:`APIError` is about: ``method``, ``url`` and ``headers``.
+
+    ``headers`` are those sent, minus every credential (``Authorization``,
+    ``X-Auth-*``, cookies, and any name mentioning a key, token or secret).
+    """
+
+    __slots__ = ("headers", "method", "url")
+
+    def __init__(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> None:
+        self.method = method
+        self.url = url
+        self.headers: Mapping[str, str] = _without_credentials(headers)
+
+    def __repr__(self) -> str:
+        return f"<ErrorRequest({self.method!r}, {self.url!r})>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorRequest):
+            return NotImplemented
+        return (self.method, self.url, self.headers) == (other.method, other.url, other.headers)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ErrorRequest, (self.method, self.url, dict(self.headers)))
+
+
+class ErrorResponse:
+    """The HTTP answer an :class:`APIStatusError` carries: ``status_code``, ``headers``,
+    ``content`` (bytes), ``text``, ``json()``, and the ``request`` it answered."""
+
+    __slots__ = ("content", "headers", "request", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: Mapping[str, str],
+        content: bytes,
+        request: ErrorRequest,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.request = request
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    @property
+    def url(self) -> str:
+        return self.request.url
+
+    @property
+    def reason_phrase(self) -> str:
+        from http import HTTPStatus
+
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return ""
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def is_error(self) -> bool:
+        return self.status_code >= 400
+
+    def json(self) -> Any:
+        """The body decoded as JSON; a body that is not JSON raises ``ValueError``."""
+        import orjson
+
+        return orjson.loads(self.content)
+
+    def read(self) -> bytes:
+        return self.content
+
+    def __repr__(self) -> str:
+        return f"<ErrorResponse [{self.status_code} {self.reason_phrase}]>".replace(" ]", "]")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorResponse):
+            return NotImplemented
+        return (
+            self.status_code == other.status_code
+            and self.content == other.content
+            and self.request == other.request
+            and list(self.headers.items()) == list(other.headers.items())
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        from multidict import CIMultiDict  # rarely needed
+
+        # aiohttp's header proxy cannot be pickled; a case-insensitive copy can.
+        return (
+            ErrorResponse,
+            (self.status_code, CIMultiDict(self.headers), self.content, self.request),
+        )
+
+
+def _error_content(body: object) -> bytes:
+    """The bytes of a decoded error body, for an error built without the raw ones."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    import orjson
+
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return str(body).encode()
+
+
 class CloudflareError(Exception):
     """Base of every error this package raises on purpose."""
 
@@ -92,13 +234,19 @@ class ConfigurationError(CloudflareError, ValueError):
 
 
 class APIError(CloudflareError):
-    """A request failed; ``method`` and ``url`` say which one."""
+    """A request failed; ``method`` and ``url`` say which one.
+
+    ``request`` (an :class:`ErrorRequest`) holds them too, with the headers
+    sent minus credentials; ``body`` is the decoded answer (None without one)
+    and ``errors`` the envelope's error entries.
+    """
 
     message: str
     method: str
     url: str
     body: object
     errors: tuple[ErrorData, ...]
+    request: ErrorRequest
 
     def __init__(
         self,
@@ -108,6 +256,7 @@ class APIError(CloudflareError):
         url: str,
         body: object = None,
         errors: Sequence[ErrorData] = (),
+        request_headers: Mapping[str, str] | None = None,
     ) -> None:
         message = _bounded(message)
         super().__init__(message)
@@ -116,6 +265,7 @@ class APIError(CloudflareError):
         self.url = url
         self.body = body
         self.errors = tuple(errors)
+        self.request = ErrorRequest(method, url, request_headers)
 
     def __str__(self) -> str:
         return self.message
@@ -132,9 +282,15 @@ class APIConnectionError(APIError):
     reached_server: bool
 
     def __init__(
-        self, message: str = "Connection error.", *, method: str, url: str, reached_server: bool
+        self,
+        message: str = "Connection error.",
+        *,
+        method: str,
+        url: str,
+        reached_server: bool,
+        request_headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message, method=method, url=url)
+        super().__init__(message, method=method, url=url, request_headers=request_headers)
         self.reached_server = reached_server
 
 
@@ -151,34 +307,62 @@ class APITimeoutError(APIConnectionError):
         timeout: float | None,
         reached_server: bool,
         message: str | None = None,
+        request_headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
             message or f"Request timed out after {timeout}s: {method} {url}",
             method=method,
             url=url,
             reached_server=reached_server,
+            request_headers=request_headers,
         )
         self.timeout = timeout
 
 
 class APIResponseValidationError(APIError):
-    """A successful response whose body does not have the documented shape."""
+    """A successful response whose body does not have the documented shape.
+
+    ``response`` is the answer (an :class:`ErrorResponse`).
+    """
 
     status_code: int
+    response: ErrorResponse
 
     def __init__(
-        self, message: str, *, method: str, url: str, status_code: int, body: object
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        body: object,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        request_headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message, method=method, url=url, body=body)
+        super().__init__(
+            message, method=method, url=url, body=body, request_headers=request_headers
+        )
         self.status_code = status_code
+        self.response = ErrorResponse(
+            status_code,
+            {} if headers is None else headers,
+            _error_content(body) if content is None else content,
+            self.request,
+        )
 
 
 class APIStatusError(APIError):
-    """The API answered with an error status, or with ``success: false``."""
+    """The API answered with an error status, or with ``success: false``.
+
+    ``response`` (an :class:`ErrorResponse`) is that answer: status, headers
+    and the body as received (``body`` is the same, decoded).
+    """
 
     status_code: int
     request_id: str | None
     headers: Mapping[str, str]
+    response: ErrorResponse
 
     def __init__(
         self,
@@ -191,11 +375,26 @@ class APIStatusError(APIError):
         headers: Mapping[str, str],
         body: object,
         errors: Sequence[ErrorData] = (),
+        content: bytes | None = None,
+        request_headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message, method=method, url=url, body=body, errors=errors)
+        super().__init__(
+            message,
+            method=method,
+            url=url,
+            body=body,
+            errors=errors,
+            request_headers=request_headers,
+        )
         self.status_code = status_code
         self.request_id = request_id
         self.headers = headers
+        self.response = ErrorResponse(
+            status_code,
+            headers,
+            _error_content(body) if content is None else content,
+            self.request,
+        )
 
 
 class BadRequestError(APIStatusError):
@@ -243,6 +442,8 @@ class RateLimitError(APIStatusError):
         headers: Mapping[str, str],
         body: object,
         errors: Sequence[ErrorData] = (),
+        content: bytes | None = None,
+        request_headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
             message,
@@ -253,6 +454,8 @@ class RateLimitError(APIStatusError):
             headers=headers,
             body=body,
             errors=errors,
+            content=content,
+            request_headers=request_headers,
         )
         from ._envelope import retry_after  # _envelope imports this module
 
@@ -278,6 +481,7 @@ class RedirectError(APIStatusError):
         request_id: str | None,
         headers: Mapping[str, str],
         body: object,
+        request_headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
             message,
@@ -287,6 +491,7 @@ class RedirectError(APIStatusError):
             request_id=request_id,
             headers=headers,
             body=body,
+            request_headers=request_headers,
         )
         self.location = headers.get("location")
 

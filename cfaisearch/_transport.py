@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from aiohttp.connector import Connection
     from aiohttp.tracing import Trace
 
-__all__ = ["SessionFactory", "StreamedResponse", "Transport"]
+__all__ = ["SessionFactory", "StreamedResponse", "Transport", "check_session"]
 
 log = logging.getLogger("cfaisearch")
 
@@ -84,6 +84,14 @@ class _TrackingConnector(aiohttp.TCPConnector):
         connection = await super().connect(req, traces, timeout)
         _connected.set(True)
         return connection
+
+
+def check_session(value: object, parameter: str) -> None:
+    """Refuse anything but an ``aiohttp.ClientSession`` (an httpx client, say) up front."""
+    if value is not None and not isinstance(value, aiohttp.ClientSession):
+        raise ConfigurationError(
+            f"`{parameter}` must be an aiohttp.ClientSession, got {type(value).__name__}"
+        )
 
 
 class Transport:
@@ -122,6 +130,11 @@ class Transport:
         self._follow_redirects = follow_redirects
         self.max_response_size: Final = max_response_size
         self.connect_timeout: Final = connect_timeout
+
+    @property
+    def borrows_session(self) -> bool:
+        """Whether the session is the caller's (passed in, not made here)."""
+        return not self._owns_session
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -233,7 +246,7 @@ class Transport:
         data = _multipart(body) if isinstance(body, MultipartForm) else body
         started = time.perf_counter()
         response: Response | StreamedResponse
-        with _ErrorMapping(method, url, timeout, self._tracks_connect):
+        with _ErrorMapping(method, url, timeout, self._tracks_connect, headers):
             if self._tracks_connect:
                 _connected.set(False)
             if stream:
@@ -255,7 +268,9 @@ class Transport:
                             payload = await _read_bounded(resp, method, url, self.max_response_size)
                         finally:
                             resp.release()
-                        response = Response(method, url, resp.status, resp.headers, payload)
+                        response = Response(
+                            method, url, resp.status, resp.headers, payload, headers
+                        )
                     else:
                         response = StreamedResponse(
                             resp,
@@ -263,6 +278,7 @@ class Transport:
                             url=url,
                             read_timeout=read_timeout,
                             max_size=self.max_response_size,
+                            request_headers=headers,
                         )
             else:
                 # aiohttp's ``total`` covers it all: pool wait, connect, headers, body.
@@ -279,7 +295,7 @@ class Transport:
                     payload = await _read_bounded(resp, method, url, self.max_response_size)
                 finally:
                     resp.release()
-                response = Response(method, url, resp.status, resp.headers, payload)
+                response = Response(method, url, resp.status, resp.headers, payload, headers)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s -> %d (%.1f ms%s, cf-ray %s)",
@@ -326,13 +342,17 @@ class Transport:
                 else None
             )
             if next_target is None:
-                raise await _redirect_error(resp, method, str(target), self._follow_redirects)
+                raise await _redirect_error(
+                    resp, method, str(target), self._follow_redirects, headers
+                )
             resp.release()
             if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                 # As browsers and aiohttp do: the body is not sent again.
                 method, data = ("HEAD" if method == "HEAD" else "GET"), None
             elif isinstance(data, aiohttp.MultipartWriter):
-                raise await _redirect_error(resp, method, str(target), self._follow_redirects)
+                raise await _redirect_error(
+                    resp, method, str(target), self._follow_redirects, headers
+                )
             target = next_target
             hops += 1
             if budget is not None and client_timeout.total is not None:
@@ -377,7 +397,11 @@ def _same_origin_target(current: URL, location: str | None) -> URL | None:
 
 
 async def _redirect_error(
-    resp: aiohttp.ClientResponse, method: str, url: str, following: bool
+    resp: aiohttp.ClientResponse,
+    method: str,
+    url: str,
+    following: bool,
+    request_headers: Mapping[str, str],
 ) -> RedirectError:
     try:
         body = (await resp.content.read(_REDIRECT_BODY_LIMIT)).decode("utf-8", "replace")
@@ -398,6 +422,7 @@ async def _redirect_error(
         request_id=resp.headers.get("cf-ray"),
         headers=resp.headers,
         body=body,
+        request_headers=request_headers,
     )
 
 
@@ -454,8 +479,10 @@ class StreamedResponse:
         url: str,
         read_timeout: float | None,
         max_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        request_headers: Mapping[str, str] | None = None,
     ) -> None:
         self._response = response
+        self._request_headers = request_headers
         self._loop = asyncio.get_running_loop()
         self._read_timeout = read_timeout
         self._max_size = max_size
@@ -479,7 +506,9 @@ class StreamedResponse:
         return self._closed
 
     def _errors(self) -> _ErrorMapping:
-        return _ErrorMapping(self.method, self.url, self._read_timeout, False, idle=True)
+        return _ErrorMapping(
+            self.method, self.url, self._read_timeout, False, self._request_headers, idle=True
+        )
 
     async def read_chunk(self, max_size: int | None = None) -> bytes:
         """The next bytes available (at most ``max_size``); ``b""`` at the end of the body."""
@@ -508,7 +537,9 @@ class StreamedResponse:
                 body = await _read_bounded(self._response, self.method, self.url, self._max_size)
         finally:
             self.close()
-        return Response(self.method, self.url, self.status, self.headers, body)
+        return Response(
+            self.method, self.url, self.status, self.headers, body, self._request_headers
+        )
 
     def close(self) -> None:
         """Release the connection; idempotent."""
@@ -621,7 +652,7 @@ class _ErrorMapping:
     generator-based context manager costs several microseconds each time.
     """
 
-    __slots__ = ("idle", "method", "timeout", "tracks_connect", "url")
+    __slots__ = ("idle", "method", "request_headers", "timeout", "tracks_connect", "url")
 
     def __init__(
         self,
@@ -629,9 +660,11 @@ class _ErrorMapping:
         url: str,
         timeout: float | None,
         tracks_connect: bool,
+        request_headers: Mapping[str, str] | None = None,
         *,
         idle: bool = False,
     ) -> None:
+        self.request_headers = request_headers
         self.method = method
         self.url = url
         self.timeout = timeout
@@ -651,12 +684,14 @@ class _ErrorMapping:
             return
         _scrub(exc)
         method, url, timeout = self.method, self.url, self.timeout
+        sent = self.request_headers
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             raise APITimeoutError(
                 method=method,
                 url=url,
                 timeout=timeout,
                 reached_server=False,
+                request_headers=sent,
                 message=f"Could not connect in time: {method} {url}",
             ) from exc
         if isinstance(exc, asyncio.TimeoutError):
@@ -666,12 +701,17 @@ class _ErrorMapping:
                     url=url,
                     timeout=timeout,
                     reached_server=True,
+                    request_headers=sent,
                     message=f"No data received for {timeout}s (read_timeout): {method} {url}",
                 ) from exc
             # Without our connector, whether the request left is unknown: assume it did.
             reached = _connected.get() if self.tracks_connect else True
             raise APITimeoutError(
-                method=method, url=url, timeout=timeout, reached_server=reached
+                method=method,
+                url=url,
+                timeout=timeout,
+                reached_server=reached,
+                request_headers=sent,
             ) from exc
         if isinstance(exc, aiohttp.ClientConnectorError):
             raise APIConnectionError(
@@ -679,10 +719,12 @@ class _ErrorMapping:
                 method=method,
                 url=url,
                 reached_server=False,
+                request_headers=sent,
             ) from exc
         raise APIConnectionError(
             f"Connection failed during {method} {url}: {type(exc).__name__}: {exc}",
             method=method,
             url=url,
             reached_server=True,
+            request_headers=sent,
         ) from exc

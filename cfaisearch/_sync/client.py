@@ -8,9 +8,10 @@ import ssl
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncCloudflare
+from .._exceptions import ConfigurationError
 from .._portal import Portal
 from .._retry import RetryPolicy
 from .._transport import (
@@ -21,11 +22,23 @@ from .._transport import (
 )
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from .._client import ClientCall
     from .._retry import RetryPolicy
     from .aisearch import AISearch
 
 __all__ = ["Cloudflare"]
+
+
+def _refuse_session(borrows_session: bool) -> None:
+    if borrows_session:
+        raise ConfigurationError(
+            "the sync Cloudflare client runs on a private event loop, where a ready-made "
+            "aiohttp.ClientSession cannot work: pass http_session_factory= (a function "
+            "returning a new session) instead of http_client="
+        )
+
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -42,7 +55,8 @@ class Cloudflare:
     use it as a context manager.
 
     An ``aiohttp.ClientSession`` belongs to the event loop it was made on, and
-    this client's loop is private, so it takes no ready-made session: pass
+    this client's loop is private, so it takes no ready-made session
+    (``http_client`` raises :class:`ConfigurationError`): pass
     ``http_session_factory``, a function that returns a new session. It is
     called once, on the private loop, at the first request, and the client
     closes that session in :meth:`close`.
@@ -54,11 +68,14 @@ class Cloudflare:
         api_token: str | None = None,
         api_key: str | None = None,
         api_email: str | None = None,
+        user_service_key: str | None = None,
         account_id: str | None = None,
         base_url: str | None = None,
+        api_version: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
         connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = None,
         connection_pool_size: int = DEFAULT_POOL_SIZE,
@@ -66,6 +83,7 @@ class Cloudflare:
         follow_redirects: bool = False,
         verify: bool | ssl.SSLContext = True,
         http_session_factory: SessionFactory | None = None,
+        http_client: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
         _strict_response_validation: bool = False,
     ) -> None:
@@ -73,11 +91,14 @@ class Cloudflare:
             api_token=api_token,
             api_key=api_key,
             api_email=api_email,
+            user_service_key=user_service_key,
             account_id=account_id,
             base_url=base_url,
+            api_version=api_version,
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            default_query=default_query,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             connection_pool_size=connection_pool_size,
@@ -85,13 +106,16 @@ class Cloudflare:
             follow_redirects=follow_redirects,
             verify=verify,
             http_session_factory=http_session_factory,
+            http_client=http_client,
             retry_policy=retry_policy,
             _strict_response_validation=_strict_response_validation,
         )
+        _refuse_session(self._async.borrows_session)
         # Resources, pagers, streams and downloads taken from this client hold
         # the portal, so the session closes when the last of them (or the
         # client) is collected, or at interpreter exit, if close() was not called.
         self._portal = Portal(final=self._async.aclose)
+        self._owns_portal = True
 
     @property
     def account_id(self) -> str | None:
@@ -109,6 +133,39 @@ class Cloudflare:
     @property
     def max_retries(self) -> int:
         return self._async.max_retries
+
+    @property
+    def api_version(self) -> str | None:
+        return self._async.api_version
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The credential headers this client sends (secrets: never log them)."""
+        return self._async.auth_headers
+
+    def copy(self, **changes: Any) -> Cloudflare:
+        """A new client with some settings changed, sharing this one's connection pool
+        and event loop; the keywords are those of :meth:`AsyncCloudflare.copy`.
+
+        Closing the copy leaves them open; closing this client closes them
+        (and so ends the copy too). A copy that changes a setting of the pool
+        itself gets its own pool and loop, closed with it.
+        """
+        copied = Cloudflare.__new__(Cloudflare)
+        copied._async = self._async.copy(**changes)
+        _refuse_session(copied._async.borrows_session)
+        if copied._async._owns_transport:
+            # A pool of its own (its settings changed): then a loop of its own
+            # too, so the pool is closed with the copy, even when it is only
+            # garbage-collected.
+            copied._portal = Portal(final=copied._async.aclose)
+            copied._owns_portal = True
+        else:
+            copied._portal = self._portal
+            copied._owns_portal = False
+        return copied
+
+    with_options = copy
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -135,9 +192,75 @@ class Cloudflare:
 
         return AISearch(self._portal, self._async.aisearch)
 
+    def get(self, path: str, *, cast_to: type[_T], options: Mapping[str, Any] | None = None) -> _T:
+        """GET an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(self._async.get, path, cast_to=cast_to, options=options)
+        return result
+
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """POST to an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(
+            self._async.post, path, cast_to=cast_to, body=body, options=options
+        )
+        return result
+
+    def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """PUT to an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(
+            self._async.put, path, cast_to=cast_to, body=body, options=options
+        )
+        return result
+
+    def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """PATCH an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(
+            self._async.patch, path, cast_to=cast_to, body=body, options=options
+        )
+        return result
+
+    def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """DELETE on an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(
+            self._async.delete, path, cast_to=cast_to, body=body, options=options
+        )
+        return result
+
     def close(self) -> None:
-        """Close the connection pool and the private event loop; idempotent."""
-        self._portal.close()
+        """Close the connection pool and the private event loop; idempotent.
+
+        A copy (:meth:`copy`) sharing this client's pool and loop leaves
+        them open.
+        """
+        if self._owns_portal:
+            self._portal.close()
 
     def __enter__(self) -> Cloudflare:
         return self

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from cfaisearch._client import AsyncCloudflare
+from cfaisearch._exceptions import ConfigurationError
 from cfaisearch._portal import Portal
 
 if TYPE_CHECKING:
@@ -15,6 +17,16 @@ if TYPE_CHECKING:
     from cfaisearch._sync.aisearch import AISearch
 
 __all__ = ["Cloudflare"]
+
+
+def _refuse_session(borrows_session: bool) -> None:
+    if borrows_session:
+        raise ConfigurationError(
+            "the sync Cloudflare client runs on a private event loop, where a ready-made "
+            "aiohttp.ClientSession cannot work: pass http_session_factory= (a function "
+            "returning a new session) instead of http_client="
+        )
+
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -31,7 +43,8 @@ class Cloudflare:
     use it as a context manager.
 
     An ``aiohttp.ClientSession`` belongs to the event loop it was made on, and
-    this client's loop is private, so it takes no ready-made session: pass
+    this client's loop is private, so it takes no ready-made session
+    (``http_client`` raises :class:`ConfigurationError`): pass
     ``http_session_factory``, a function that returns a new session. It is
     called once, on the private loop, at the first request, and the client
     closes that session in :meth:`close`.
@@ -40,10 +53,12 @@ class Cloudflare:
     # scripts/gen_sync.py: AsyncCloudflare's keywords, but http_session.
     def __init__(self, **keywords: Any) -> None:
         self._async = AsyncCloudflare(**keywords)
+        _refuse_session(self._async.borrows_session)
         # Resources, pagers, streams and downloads taken from this client hold
         # the portal, so the session closes when the last of them (or the
         # client) is collected, or at interpreter exit, if close() was not called.
         self._portal = Portal(final=self._async.aclose)
+        self._owns_portal = True
 
     @property
     def account_id(self) -> str | None:
@@ -61,6 +76,39 @@ class Cloudflare:
     @property
     def max_retries(self) -> int:
         return self._async.max_retries
+
+    @property
+    def api_version(self) -> str | None:
+        return self._async.api_version
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The credential headers this client sends (secrets: never log them)."""
+        return self._async.auth_headers
+
+    def copy(self, **changes: Any) -> Cloudflare:
+        """A new client with some settings changed, sharing this one's connection pool
+        and event loop; the keywords are those of :meth:`AsyncCloudflare.copy`.
+
+        Closing the copy leaves them open; closing this client closes them
+        (and so ends the copy too). A copy that changes a setting of the pool
+        itself gets its own pool and loop, closed with it.
+        """
+        copied = Cloudflare.__new__(Cloudflare)
+        copied._async = self._async.copy(**changes)
+        _refuse_session(copied._async.borrows_session)
+        if copied._async._owns_transport:
+            # A pool of its own (its settings changed): then a loop of its own
+            # too, so the pool is closed with the copy, even when it is only
+            # garbage-collected.
+            copied._portal = Portal(final=copied._async.aclose)
+            copied._owns_portal = True
+        else:
+            copied._portal = self._portal
+            copied._owns_portal = False
+        return copied
+
+    with_options = copy
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -87,9 +135,75 @@ class Cloudflare:
 
         return AISearch(self._portal, self._async.aisearch)
 
+    def get(self, path: str, *, cast_to: type[_T], options: Mapping[str, Any] | None = None) -> _T:
+        """GET an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(self._async.get, path, cast_to=cast_to, options=options)
+        return result
+
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """POST to an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(
+            self._async.post, path, cast_to=cast_to, body=body, options=options
+        )
+        return result
+
+    def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """PUT to an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(
+            self._async.put, path, cast_to=cast_to, body=body, options=options
+        )
+        return result
+
+    def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """PATCH an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(
+            self._async.patch, path, cast_to=cast_to, body=body, options=options
+        )
+        return result
+
+    def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """DELETE on an endpoint the SDK lacks; see :meth:`AsyncCloudflare.get`."""
+        result: _T = self._portal.call(
+            self._async.delete, path, cast_to=cast_to, body=body, options=options
+        )
+        return result
+
     def close(self) -> None:
-        """Close the connection pool and the private event loop; idempotent."""
-        self._portal.close()
+        """Close the connection pool and the private event loop; idempotent.
+
+        A copy (:meth:`copy`) sharing this client's pool and loop leaves
+        them open.
+        """
+        if self._owns_portal:
+            self._portal.close()
 
     def __enter__(self) -> Cloudflare:
         return self
