@@ -32,7 +32,6 @@ from cattrs.gen import make_dict_structure_fn, override
 from cattrs.strategies import configure_union_passthrough
 
 from ._exceptions import ShapeError
-from ._models import BaseModel, record_wire_keys
 from ._wire import wire_bool, wire_name, wire_names
 
 __all__ = ["converter", "make_converter", "parse_datetime", "structure"]
@@ -196,16 +195,7 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
             _cattrs_forbid_extra_keys=strict,
             **overrides,  # type: ignore[arg-type]
         )
-        if not issubclass(cls, BaseModel):
-            return fn
-
-        # The keys the response had are what ``to_dict()`` tells from unset fields.
-        def structure_model(data: Any, tp: Any) -> Any:
-            model = fn(data, tp)
-            record_wire_keys(model, data)
-            return model
-
-        return structure_model
+        return fn
 
     conv.register_structure_hook_factory(attrs.has, attrs_hook_factory)
     return conv
@@ -307,10 +297,7 @@ class _Tolerant:
             elif field.required:
                 _report(owner, field.name, "is missing; it reads as None")
                 values[field.alias] = None
-        model = cls(**values)
-        if isinstance(model, BaseModel):
-            record_wire_keys(model, data)
-        return model
+        return cls(**values)
 
     def _plan(self, cls: type[Any]) -> tuple[_Field, ...]:
         plan = self._fields.get(cls)

@@ -3,14 +3,13 @@
 The spellings are the official SDK's (``to_dict``, ``to_json``) and pydantic's
 (``model_dump``, ``model_dump_json``, ``model_validate``), with their defaults,
 so code written for either keeps working. Models stay frozen attrs classes:
-this is a slotted base class they inherit, adding no attrs field, so
+this is a base class they inherit, adding no attrs field or slot, so
 equality, hashing and ``repr`` are unchanged.
 
-"Unset" means what it means in the official SDK: not present in the JSON the
-model was decoded from. The converter records those keys on each model it
-decodes (:func:`record_wire_keys`). A model built any other way (by hand,
-``attrs.evolve``, a pickle or a copy) has no record; then a field holding its
-default (None) counts as unset.
+"Unset" differs in one way from the official SDK: the models do not record
+which keys a response had (doing so made decoding a large page a fifth
+slower), so a field holding None counts as unset, whether the API left it
+out or sent ``null``.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import types
 import typing
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Final, Literal, NamedTuple, Union
+from typing import Any, Literal, NamedTuple, Union
 
 import attrs
 import orjson
@@ -33,30 +32,11 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import Self
 
-__all__ = ["BaseModel", "IncEx", "record_wire_keys"]
+__all__ = ["BaseModel", "IncEx"]
 
 IncEx = Union[set[int], set[str], frozenset[int], frozenset[str], Mapping[Any, Any]]  # noqa: UP007 (runtime alias on 3.10)
 """pydantic's ``include``/``exclude`` shape: names (or list indexes, or
 ``"__all__"``) to keep or drop, or a mapping of them to ``True`` or a nested spec."""
-
-_WIRE_KEYS: Final = "_cfaisearch_wire_keys"
-"""The slot holding the keys of the JSON object a model was decoded from."""
-
-_KEY_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
-"""Interned key tuples: every element of a page usually has the same keys, so they share one."""
-_KEY_SETS_MAX: Final = 1024
-"""Bound on :data:`_KEY_SETS`, so a server varying its keys cannot grow it without end."""
-
-
-def record_wire_keys(model: object, data: Mapping[str, Any]) -> None:
-    """Remember which keys ``data`` (the JSON ``model`` was decoded from) had."""
-    keys = tuple(data)
-    shared = _KEY_SETS.get(keys)
-    if shared is None:
-        shared = keys
-        if len(_KEY_SETS) < _KEY_SETS_MAX:
-            _KEY_SETS[keys] = keys
-    object.__setattr__(model, _WIRE_KEYS, shared)
 
 
 class _Field(NamedTuple):
@@ -166,15 +146,16 @@ def _encode(data: dict[str, Any], indent: int | None, ensure_ascii: bool = False
 class BaseModel:
     """The base of every response model (see the module docstring)."""
 
-    # One slot for the decoded keys; attrs adds the fields' slots in each model.
-    __slots__ = (_WIRE_KEYS,)
+    # No slots of its own: attrs adds the fields' slots in each model.
+    __slots__ = ()
 
     def _dump(self, opts: _Options, include: Any, exclude: Any) -> dict[str, Any]:
-        wire_keys = getattr(self, _WIRE_KEYS, None)
+        # Unset is None (see the module docstring), so it is left out as None is.
+        exclude_none = opts.exclude_none or opts.exclude_unset
         out: dict[str, Any] = {}
         for field in _plan(type(self)):
             value = getattr(self, field.name)
-            if opts.exclude_none and value is None:
+            if exclude_none and value is None:
                 continue
             if (
                 opts.exclude_defaults
@@ -182,12 +163,6 @@ class BaseModel:
                 and value == field.default
             ):
                 continue
-            if opts.exclude_unset:
-                if wire_keys is not None:
-                    if field.wire not in wire_keys:
-                        continue
-                elif field.default is not attrs.NOTHING and value == field.default:
-                    continue
             keep, inner_include, inner_exclude = _selected(field.name, include, exclude)
             if keep:
                 key = field.wire if opts.use_api_names else field.name
@@ -207,9 +182,9 @@ class BaseModel:
         """The model as a new dict, keyed by the API's names (``use_api_names``).
 
         ``mode="json"`` gives JSON-ready values (datetimes as ISO 8601 strings);
-        ``exclude_unset`` (the default) leaves out fields the response did not
-        have. ``warnings`` is accepted for compatibility: nothing here warns
-        (a response that did not fit the model was logged when it was decoded).
+        ``exclude_unset`` (the default) leaves out fields holding None.
+        ``warnings`` is accepted for compatibility: nothing here warns (a
+        response that did not fit the model was logged when it was decoded).
         """
         opts = _Options(
             _check_mode(mode), use_api_names, exclude_unset, exclude_defaults, exclude_none

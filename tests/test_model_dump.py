@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -204,22 +203,30 @@ def test_api_names_by_default_python_names_on_request() -> None:
     assert "aisearch_model" in json.loads(instance.model_dump_json())
 
 
-def test_exclude_unset_tells_an_absent_field_from_an_explicit_null() -> None:
+def test_to_dict_leaves_out_fields_holding_none_model_dump_keeps_every_field() -> None:
     namespace = decode({"name": "docs", "description": None}, Namespace)
 
-    # As the official SDK: to_dict leaves out what the response did not have.
-    assert namespace.to_dict() == {"name": "docs", "description": None}
-    assert namespace.to_dict(exclude_none=True) == {"name": "docs"}
-    # pydantic's model_dump includes every field.
-    assert namespace.model_dump() == {
+    # Absent or null, a field holding None counts as unset (see BaseModel).
+    assert namespace.to_dict() == {"name": "docs"}
+    assert json.loads(namespace.to_json()) == {"name": "docs"}
+    assert namespace.to_dict(exclude_unset=False) == {
         "name": "docs",
         "created_at": None,
         "description": None,
         "public_endpoint_id": None,
         "public_endpoint_params": None,
     }
-    assert namespace.model_dump(exclude_unset=True) == {"name": "docs", "description": None}
-    assert namespace.to_dict(exclude_unset=False) == namespace.model_dump()
+    # pydantic's model_dump includes every field by default.
+    assert namespace.model_dump() == namespace.to_dict(exclude_unset=False)
+    assert namespace.model_dump(exclude_unset=True) == {"name": "docs"}
+
+
+def test_a_required_field_a_tolerant_decode_found_missing_is_unset() -> None:
+    data = fixture("token")
+    del data["cf_api_id"]
+    token = decode(data, Token)
+    assert "cf_api_id" not in token.to_dict()
+    assert token.model_dump()["cf_api_id"] is None
 
 
 def test_exclude_unset_applies_at_every_depth() -> None:
@@ -230,15 +237,7 @@ def test_exclude_unset_applies_at_every_depth() -> None:
         "enabled": True,
         "rate_limit": {"requests": 5},
     }
-
-
-def test_a_hand_made_model_counts_fields_left_at_their_default_as_unset() -> None:
-    namespace = Namespace(name="docs", description="d")
-    assert namespace.to_dict() == {"name": "docs", "description": "d"}
-    # So does a copy, which does not carry the decoded keys.
-    decoded = decode({"name": "docs", "description": None}, Namespace)
-    for copy in (attrs.evolve(decoded), pickle.loads(pickle.dumps(decoded))):
-        assert copy.to_dict() == {"name": "docs"}
+    assert namespace.to_dict(exclude_unset=False)["public_endpoint_params"]["mcp"] is None
 
 
 def test_exclude_none_and_exclude_defaults_apply_to_fields_at_every_depth() -> None:
@@ -247,14 +246,16 @@ def test_exclude_none_and_exclude_defaults_apply_to_fields_at_every_depth() -> N
     data["chunks"][0]["item"]["metadata"] = {"kept": None}
     result = decode(data, SearchResult)
 
-    for out in (result.to_dict(exclude_none=True), result.to_dict(exclude_defaults=True)):
+    for out in (
+        result.to_dict(exclude_unset=False, exclude_none=True),
+        result.to_dict(exclude_unset=False, exclude_defaults=True),
+        result.model_dump(exclude_none=True),
+    ):
         chunk = out["chunks"][0]
         assert chunk["scoring_details"] == {"vector_score": 0.5}
         # A dict's own values are data, not fields: kept as the official SDK does.
         assert chunk["item"]["metadata"] == {"kept": None}
-    assert result.model_dump(exclude_none=True)["chunks"][0]["scoring_details"] == {
-        "vector_score": 0.5
-    }
+    assert result.model_dump()["chunks"][0]["scoring_details"]["keyword_score"] is None
 
 
 def test_include_and_exclude_select_fields_at_any_depth() -> None:
@@ -349,8 +350,7 @@ def test_round_trip_holds_for_any_subset_of_fields_and_nulls(
     value = decode(data, model)
 
     out = value.to_dict(mode="json")
-    assert set(out) == set(data)  # a dropped field stays out, a null one is in
-    assert all(out[key] is None for key in nulled - dropped)
+    assert set(out) == set(data) - nulled  # what was absent or null is unset
     again = model.from_dict(json.loads(value.to_json()))
     assert again == value
     assert again.to_dict() == value.to_dict()
