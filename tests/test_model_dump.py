@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import cfaisearch
 import cfaisearch.types
 from cfaisearch._converter import structure
 from cfaisearch._models import BaseModel
@@ -89,8 +90,10 @@ def test_every_public_model_has_the_methods() -> None:
         if isinstance(value := getattr(cfaisearch.types, name), type) and attrs.has(value)
     ]
     assert len(models) > 40
-    missing = [m.__name__ for m in models if not issubclass(m, BaseModel)]
+    missing = [m.__name__ for m in models if not issubclass(m, cfaisearch.BaseModel)]
     assert missing == []
+    # Exported where the official SDK has it, for isinstance checks.
+    assert cfaisearch.BaseModel is BaseModel
 
 
 # -- datetimes, enums, unknown and kept values ------------------------------------------
