@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ._exceptions import StreamError as StreamError
     from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
     from ._exceptions import WaitTimeoutError as WaitTimeoutError
+    from ._models import BaseModel as BaseModel
     from ._options import NOT_GIVEN as NOT_GIVEN
     from ._options import NotGiven as NotGiven
     from ._options import RequestOptions as RequestOptions
@@ -59,6 +60,7 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
     "._client": ("AsyncCloudflare",),
     "._sync": ("Cloudflare",),
     "._retry": ("RetryPolicy",),
+    "._models": ("BaseModel",),
     "._options": (
         "NOT_GIVEN",
         "NotGiven",

@@ -6,6 +6,7 @@ from typing import Literal
 
 import attrs
 
+from .._models import BaseModel
 from .search import InstanceError, NamespaceSearchChunk, SearchChunk
 
 __all__ = [
@@ -24,19 +25,19 @@ MessageRole = Literal["system", "developer", "user", "assistant", "tool"]
 
 
 @attrs.frozen(kw_only=True)
-class ImageURL:
+class ImageURL(BaseModel):
     url: str
 
 
 @attrs.frozen(kw_only=True)
-class ContentFile:
+class ContentFile(BaseModel):
     filename: str
     file_data: str | None = None
     file_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class ContentPart:
+class ContentPart(BaseModel):
     """One part of a multi-part message.
 
     ``type`` says which member is set: ``"text"`` → ``text``, ``"image_url"`` →
@@ -51,20 +52,20 @@ class ContentPart:
 
 
 @attrs.frozen(kw_only=True)
-class ChoiceMessage:
+class ChoiceMessage(BaseModel):
     content: str | list[ContentPart] | None
     role: MessageRole
 
 
 @attrs.frozen(kw_only=True)
-class Choice:
+class Choice(BaseModel):
     message: ChoiceMessage
     finish_reason: str | None = None
     index: int | None = None
 
 
 @attrs.frozen(kw_only=True)
-class ChatUsage:
+class ChatUsage(BaseModel):
     """Token counts of the generation."""
 
     completion_tokens: int | None = None
@@ -73,7 +74,7 @@ class ChatUsage:
 
 
 @attrs.frozen(kw_only=True)
-class ChatCompletion:
+class ChatCompletion(BaseModel):
     """A generated answer with the chunks it was grounded on."""
 
     choices: list[Choice]
@@ -87,7 +88,7 @@ class ChatCompletion:
 
 
 @attrs.frozen(kw_only=True)
-class NamespaceChatCompletion:
+class NamespaceChatCompletion(BaseModel):
     """An answer grounded on several instances of a namespace."""
 
     choices: list[Choice]

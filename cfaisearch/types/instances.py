@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .._models import BaseModel
 from .._wire import wire
 
 __all__ = [
@@ -57,7 +58,7 @@ MetadataType = Literal["text", "number", "boolean", "datetime"]
 
 
 @attrs.frozen(kw_only=True)
-class CustomMetadataField:
+class CustomMetadataField(BaseModel):
     """A filterable metadata field of an instance's schema."""
 
     data_type: MetadataType
@@ -65,7 +66,7 @@ class CustomMetadataField:
 
 
 @attrs.frozen(kw_only=True)
-class IndexMethod:
+class IndexMethod(BaseModel):
     """Which indexes an instance keeps: vector (embeddings), keyword (BM25), or both."""
 
     keyword: bool
@@ -73,26 +74,26 @@ class IndexMethod:
 
 
 @attrs.frozen(kw_only=True)
-class IndexingOptions:
+class IndexingOptions(BaseModel):
     keyword_tokenizer: KeywordTokenizer | None = None
     use_ocr: bool | None = None
 
 
 @attrs.frozen(kw_only=True)
-class InstanceMetadata:
+class InstanceMetadata(BaseModel):
     created_from_aisearch_wizard: bool | None = None
     worker_domain: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class EndpointOptions:
+class EndpointOptions(BaseModel):
     """Settings of one public endpoint path (search or chat completions)."""
 
     disabled: bool | None = None
 
 
 @attrs.frozen(kw_only=True)
-class McpOptions:
+class McpOptions(BaseModel):
     """Settings of the public MCP endpoint."""
 
     description: str | None = None
@@ -100,7 +101,7 @@ class McpOptions:
 
 
 @attrs.frozen(kw_only=True)
-class RateLimit:
+class RateLimit(BaseModel):
     """Rate limit shared by all public endpoints of an instance or namespace."""
 
     period_ms: int | None = None
@@ -109,7 +110,7 @@ class RateLimit:
 
 
 @attrs.frozen(kw_only=True)
-class PublicEndpointParams:
+class PublicEndpointParams(BaseModel):
     """The unauthenticated public endpoint of an instance."""
 
     authorized_hosts: list[str] | None = None
@@ -123,7 +124,7 @@ class PublicEndpointParams:
 
 
 @attrs.frozen(kw_only=True)
-class BoostBy:
+class BoostBy(BaseModel):
     """A metadata field that boosts matching chunks.
 
     ``data_type`` is only reported by instance lists.
@@ -135,13 +136,13 @@ class BoostBy:
 
 
 @attrs.frozen(kw_only=True)
-class RetrievalOptions:
+class RetrievalOptions(BaseModel):
     boost_by: list[BoostBy] | None = None
     keyword_match_mode: KeywordMatchMode | None = None
 
 
 @attrs.frozen(kw_only=True)
-class WebCrawlerDiscoverOptions:
+class WebCrawlerDiscoverOptions(BaseModel):
     """Options of ``parse_type="discover"`` crawls."""
 
     depth: float | None = None
@@ -153,7 +154,7 @@ class WebCrawlerDiscoverOptions:
 
 
 @attrs.frozen(kw_only=True)
-class ContentSelector:
+class ContentSelector(BaseModel):
     """Index only the element matching ``selector`` on pages matching ``path``."""
 
     path: str
@@ -161,7 +162,7 @@ class ContentSelector:
 
 
 @attrs.frozen(kw_only=True)
-class WebCrawlerParseOptions:
+class WebCrawlerParseOptions(BaseModel):
     content_selector: list[ContentSelector] | None = None
     include_headers: dict[str, str] | None = None
     include_images: bool | None = None
@@ -170,14 +171,14 @@ class WebCrawlerParseOptions:
 
 
 @attrs.frozen(kw_only=True)
-class WebCrawlerParams:
+class WebCrawlerParams(BaseModel):
     discover_options: WebCrawlerDiscoverOptions | None = None
     parse_options: WebCrawlerParseOptions | None = None
     parse_type: Literal["sitemap", "discover"] | None = None
 
 
 @attrs.frozen(kw_only=True)
-class SourceParams:
+class SourceParams(BaseModel):
     """What to read from the data source (paths, prefix, crawler settings)."""
 
     exclude_items: list[str] | None = None
@@ -188,7 +189,7 @@ class SourceParams:
 
 
 @attrs.frozen(kw_only=True)
-class Instance:
+class Instance(BaseModel):
     """An AI Search instance, as create, read, update and delete return it."""
 
     id: str
@@ -233,7 +234,7 @@ class Instance:
 
 
 @attrs.frozen(kw_only=True)
-class InstanceListItem:
+class InstanceListItem(BaseModel):
     """An instance as lists return it.
 
     Lists always report the core settings, and add the chunking, summarization
@@ -290,7 +291,7 @@ class InstanceListItem:
 
 
 @attrs.frozen(kw_only=True)
-class EngineR2:
+class EngineR2(BaseModel):
     """Storage used by a managed instance's built-in R2 bucket."""
 
     metadata_size_bytes: int = attrs.field(metadata=wire("metadataSizeBytes"))
@@ -299,7 +300,7 @@ class EngineR2:
 
 
 @attrs.frozen(kw_only=True)
-class EngineVectorize:
+class EngineVectorize(BaseModel):
     """A managed instance's built-in vector index."""
 
     dimensions: int
@@ -307,7 +308,7 @@ class EngineVectorize:
 
 
 @attrs.frozen(kw_only=True)
-class StatsEngine:
+class StatsEngine(BaseModel):
     """Storage and index facts; only managed instances report them."""
 
     r2: EngineR2 | None = None
@@ -315,7 +316,7 @@ class StatsEngine:
 
 
 @attrs.frozen(kw_only=True)
-class InstanceStats:
+class InstanceStats(BaseModel):
     """Item counts per status and indexing activity of an instance.
 
     When ``degraded`` is true the counts could not be computed and are None.

@@ -8,6 +8,7 @@ from typing import Final, Literal, overload
 
 import attrs
 
+from .._models import BaseModel
 from .._wire import wire
 from .instances import MetadataType
 from .search import ChunkItemRef
@@ -31,7 +32,7 @@ DONE_STATUSES: Final = frozenset({"completed", "error", "skipped"})
 
 
 @attrs.frozen(kw_only=True)
-class Item:
+class Item(BaseModel):
     """A file or page of an instance, and where its indexing stands."""
 
     id: str
@@ -58,7 +59,7 @@ class Item:
 
 
 @attrs.frozen(kw_only=True)
-class UploadWarning:
+class UploadWarning(BaseModel):
     """Metadata of an upload that was stored but not made filterable.
 
     ``expected_type`` is set for ``custom_metadata_value_not_indexed`` (the value
@@ -79,14 +80,14 @@ class ItemUploadResult(Item):
 
 
 @attrs.frozen(kw_only=True)
-class ItemDeleteResult:
+class ItemDeleteResult(BaseModel):
     """The key of the deleted item."""
 
     key: str
 
 
 @attrs.frozen(kw_only=True)
-class ItemLog:
+class ItemLog(BaseModel):
     """One processing event of an item."""
 
     action: str
@@ -99,7 +100,7 @@ class ItemLog:
 
 
 @attrs.frozen(kw_only=True)
-class ItemChunk:
+class ItemChunk(BaseModel):
     """One indexed chunk of an item, with its byte range in the source file."""
 
     id: str
@@ -110,7 +111,7 @@ class ItemChunk:
 
 
 @attrs.frozen(kw_only=True)
-class ItemLogsPage:
+class ItemLogsPage(BaseModel):
     """Log entries of an item, oldest first, and the cursor to the next ones.
 
     Behaves as the list of entries (iterate, ``len``, index). While
@@ -143,7 +144,7 @@ class ItemLogsPage:
 
 
 @attrs.frozen(kw_only=True)
-class ItemChunksPage:
+class ItemChunksPage(BaseModel):
     """A window of an item's chunks: ``limit`` chunks from ``offset`` of ``total``.
 
     Behaves as the list of chunks (iterate, ``len``, index); pass

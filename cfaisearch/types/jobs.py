@@ -6,6 +6,8 @@ from typing import Literal
 
 import attrs
 
+from .._models import BaseModel
+
 __all__ = ["Job", "JobLog", "JobSource"]
 
 JobSource = Literal["user", "schedule"]
@@ -13,7 +15,7 @@ JobSource = Literal["user", "schedule"]
 
 
 @attrs.frozen(kw_only=True)
-class Job:
+class Job(BaseModel):
     """An indexing (sync) job of an instance.
 
     Timestamps are strings, exactly as the API sends them (the official SDK
@@ -36,7 +38,7 @@ class Job:
 
 
 @attrs.frozen(kw_only=True)
-class JobLog:
+class JobLog(BaseModel):
     """One log line of a job."""
 
     id: int

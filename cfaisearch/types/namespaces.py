@@ -6,6 +6,7 @@ from datetime import datetime
 
 import attrs
 
+from .._models import BaseModel
 from .instances import PublicEndpointParams
 
 __all__ = ["Namespace", "NamespacePublicEndpointParams"]
@@ -19,7 +20,7 @@ class NamespacePublicEndpointParams(PublicEndpointParams):
 
 
 @attrs.frozen(kw_only=True)
-class Namespace:
+class Namespace(BaseModel):
     """A namespace of the account (``default`` always exists)."""
 
     name: str

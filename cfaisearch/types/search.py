@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .._models import BaseModel
 from .instances import FusionMethod
 
 __all__ = [
@@ -23,7 +24,7 @@ QueryKind = Literal["text", "image", "multimodal"]
 
 
 @attrs.frozen(kw_only=True)
-class ChunkItemRef:
+class ChunkItemRef(BaseModel):
     """The item (file or page) a chunk comes from."""
 
     key: str
@@ -33,7 +34,7 @@ class ChunkItemRef:
 
 
 @attrs.frozen(kw_only=True)
-class ScoringDetails:
+class ScoringDetails(BaseModel):
     """How a chunk's score was made up; each part only when it applied."""
 
     fusion_method: FusionMethod | None = None
@@ -45,7 +46,7 @@ class ScoringDetails:
 
 
 @attrs.frozen(kw_only=True)
-class SearchChunk:
+class SearchChunk(BaseModel):
     """One retrieved chunk of text."""
 
     id: str
@@ -64,7 +65,7 @@ class NamespaceSearchChunk(SearchChunk):
 
 
 @attrs.frozen(kw_only=True)
-class InstanceError:
+class InstanceError(BaseModel):
     """An instance that failed during a namespace query (the others still answered)."""
 
     instance_id: str
@@ -72,7 +73,7 @@ class InstanceError:
 
 
 @attrs.frozen(kw_only=True)
-class SearchResult:
+class SearchResult(BaseModel):
     """Chunks found by an instance search, best first."""
 
     chunks: list[SearchChunk]
@@ -82,7 +83,7 @@ class SearchResult:
 
 
 @attrs.frozen(kw_only=True)
-class NamespaceSearchResult:
+class NamespaceSearchResult(BaseModel):
     """Chunks found across a namespace's instances, merged and ranked."""
 
     chunks: list[NamespaceSearchChunk]

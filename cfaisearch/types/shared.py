@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import attrs
 
+from .._models import BaseModel
+
 __all__ = ["ResultInfo"]
 
 
 @attrs.frozen(kw_only=True)
-class ResultInfo:
+class ResultInfo(BaseModel):
     """Paging facts of a list response (``result_info``); any may be absent."""
 
     page: int | None = None

@@ -6,11 +6,13 @@ from datetime import datetime
 
 import attrs
 
+from .._models import BaseModel
+
 __all__ = ["Token"]
 
 
 @attrs.frozen(kw_only=True)
-class Token:
+class Token(BaseModel):
     """A registered service token. The API never returns its secret."""
 
     id: str

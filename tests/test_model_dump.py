@@ -1,0 +1,360 @@
+"""Models as dicts and JSON (``to_dict``/``to_json``, pydantic's ``model_dump*``) and back."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cfaisearch
+import cfaisearch.types
+from cfaisearch._converter import structure
+from cfaisearch._models import BaseModel
+from cfaisearch.types import (
+    ChatCompletion,
+    Instance,
+    InstanceListItem,
+    InstanceStats,
+    Item,
+    ItemChunk,
+    ItemChunksPage,
+    ItemLog,
+    ItemLogsPage,
+    ItemUploadResult,
+    Job,
+    JobLog,
+    Namespace,
+    NamespaceChatCompletion,
+    NamespaceSearchResult,
+    ResultInfo,
+    SearchResult,
+    Token,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+MODELS: list[tuple[str, type[BaseModel]]] = [
+    ("instance", Instance),
+    ("instance_list_item", InstanceListItem),
+    ("instance_stats", InstanceStats),
+    ("namespace", Namespace),
+    ("token", Token),
+    ("item", Item),
+    ("item_upload", ItemUploadResult),
+    ("item_log", ItemLog),
+    ("item_chunk", ItemChunk),
+    ("job", Job),
+    ("job_log", JobLog),
+    ("search_result", SearchResult),
+    ("namespace_search_result", NamespaceSearchResult),
+    ("chat_completion", ChatCompletion),
+    ("namespace_chat_completion", NamespaceChatCompletion),
+]
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def decode(data: Any, model: type[BaseModel]) -> Any:
+    """``data`` decoded as responses are by default (tolerantly)."""
+    return structure(data, model, tolerant=True)
+
+
+def pages() -> list[BaseModel]:
+    """The models that fixtures do not hold: the item pages and ``result_info``."""
+    return [
+        decode({"result": [fixture("item_log")], "cursor": "c2", "truncated": True}, ItemLogsPage),
+        decode(
+            {"result": [fixture("item_chunk")], "offset": 0, "limit": 1, "total": 3},
+            ItemChunksPage,
+        ),
+        decode({"page": 1, "per_page": 20, "count": 2, "total_count": 2}, ResultInfo),
+    ]
+
+
+def every_model() -> list[BaseModel]:
+    return [decode(fixture(name), model) for name, model in MODELS] + pages()
+
+
+def test_every_public_model_has_the_methods() -> None:
+    models = [
+        value
+        for name in cfaisearch.types.__all__
+        if isinstance(value := getattr(cfaisearch.types, name), type) and attrs.has(value)
+    ]
+    assert len(models) > 40
+    missing = [m.__name__ for m in models if not issubclass(m, cfaisearch.BaseModel)]
+    assert missing == []
+    # Exported where the official SDK has it, for isinstance checks.
+    assert cfaisearch.BaseModel is BaseModel
+
+
+# -- datetimes, enums, unknown and kept values ------------------------------------------
+
+
+def test_datetimes_are_objects_in_python_mode_and_iso_strings_in_json() -> None:
+    data = fixture("token")
+    data["created_at"] = "2026-05-02T09:15:00.250Z"
+    data["modified_at"] = "2026-05-03T11:00:00+02:00"
+    token = decode(data, Token)
+
+    python = token.to_dict()
+    assert python["created_at"] == datetime(2026, 5, 2, 9, 15, 0, 250000, tzinfo=timezone.utc)
+    json_ready = token.to_dict(mode="json")
+    # UTC as ``Z``, as the official SDK writes it; another offset kept.
+    assert json_ready["created_at"] == "2026-05-02T09:15:00.250000Z"
+    assert json_ready["modified_at"] == "2026-05-03T11:00:00+02:00"
+    assert json.loads(token.to_json())["created_at"] == "2026-05-02T09:15:00.250000Z"
+    assert token.model_dump(mode="json")["modified_at"] == "2026-05-03T11:00:00+02:00"
+    assert json.loads(token.model_dump_json())["created_at"] == "2026-05-02T09:15:00.250000Z"
+
+
+def test_a_hand_made_datetime_in_another_zone_or_none_keeps_its_offset() -> None:
+    cet = timezone(timedelta(hours=1))
+    namespace = Namespace(name="docs", created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=cet))
+    assert namespace.to_dict(mode="json")["created_at"] == "2026-01-02T03:04:05+01:00"
+    naive = Namespace(name="docs", created_at=datetime(2026, 1, 2, 3, 4, 5))
+    assert naive.to_dict(mode="json")["created_at"] == "2026-01-02T03:04:05"
+
+
+def test_enums_are_their_strings_and_unknown_values_are_kept() -> None:
+    data = fixture("instance")
+    data["cache_threshold"] = "a_threshold_from_the_future"
+    data["type"] = "web-crawler"
+    instance = decode(data, Instance)
+
+    out = instance.to_dict()
+    assert out["cache_threshold"] == "a_threshold_from_the_future"
+    assert out["type"] == "web-crawler"
+    assert json.loads(instance.to_json())["cache_threshold"] == "a_threshold_from_the_future"
+
+
+def test_values_a_tolerant_decode_kept_are_emitted_as_received() -> None:
+    data = fixture("instance")
+    data["created_at"] = "not a date"
+    data["chunk_size"] = {"unexpected": ["shape"]}
+    data["custom_metadata"] = "not a list"
+    instance = decode(data, Instance)
+    assert instance.created_at == "not a date"  # kept, not parsed
+
+    for out in (instance.to_dict(), instance.to_dict(mode="json"), json.loads(instance.to_json())):
+        assert out["created_at"] == "not a date"
+        assert out["chunk_size"] == {"unexpected": ["shape"]}
+        assert out["custom_metadata"] == "not a list"
+    assert Instance.from_dict(instance.to_dict()) == instance
+
+
+def test_a_non_finite_number_becomes_null_in_json() -> None:
+    data = fixture("search_result")
+    data["chunks"][0]["score"] = float("nan")  # a number JSON cannot hold
+    result = decode(data, SearchResult)
+    for text in (result.to_json(), result.to_json(indent=4), result.model_dump_json()):
+        assert json.loads(text)["chunks"][0]["score"] is None
+
+
+# -- nesting, names and what is left out --------------------------------------------------
+
+
+def test_nested_models_and_lists_become_plain_dicts_and_lists() -> None:
+    result = decode(fixture("namespace_search_result"), NamespaceSearchResult)
+    out = result.to_dict()
+    assert isinstance(out["chunks"], list)
+    first = out["chunks"][0]
+    assert type(first) is dict
+    assert type(first["item"]) is dict
+    assert first["instance_id"] == result.chunks[0].instance_id
+    assert type(first["scoring_details"]) is dict
+
+    # The output is a copy: changing it leaves the model alone.
+    first["item"]["key"] = "changed"
+    out["chunks"].clear()
+    assert result.chunks[0].item is not None
+    assert result.chunks[0].item.key != "changed"
+    assert result.to_dict()["chunks"]
+
+
+def test_message_content_as_a_list_of_parts_is_dumped_part_by_part() -> None:
+    data = fixture("chat_completion")
+    data["choices"][0]["message"]["content"] = [
+        {"type": "text", "text": "hi"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+    ]
+    completion = decode(data, ChatCompletion)
+    content = completion.to_dict()["choices"][0]["message"]["content"]
+    assert content == [
+        {"type": "text", "text": "hi"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+    ]
+    assert ChatCompletion.from_dict(completion.model_dump()) == completion
+
+
+def test_api_names_by_default_python_names_on_request() -> None:
+    log = decode(fixture("item_log"), ItemLog)
+    assert {"fileKey", "chunkCount", "processingTimeMs"} <= log.to_dict().keys()
+    assert "file_key" in log.to_dict(use_api_names=False)
+    assert "file_key" in log.model_dump()
+    assert "fileKey" in log.model_dump(by_alias=True)
+    instance = decode(fixture("instance"), Instance)
+    assert "ai_search_model" in json.loads(instance.to_json())
+    assert "aisearch_model" in json.loads(instance.model_dump_json())
+
+
+def test_to_dict_leaves_out_fields_holding_none_model_dump_keeps_every_field() -> None:
+    namespace = decode({"name": "docs", "description": None}, Namespace)
+
+    # Absent or null, a field holding None counts as unset (see BaseModel).
+    assert namespace.to_dict() == {"name": "docs"}
+    assert json.loads(namespace.to_json()) == {"name": "docs"}
+    assert namespace.to_dict(exclude_unset=False) == {
+        "name": "docs",
+        "created_at": None,
+        "description": None,
+        "public_endpoint_id": None,
+        "public_endpoint_params": None,
+    }
+    # pydantic's model_dump includes every field by default.
+    assert namespace.model_dump() == namespace.to_dict(exclude_unset=False)
+    assert namespace.model_dump(exclude_unset=True) == {"name": "docs"}
+
+
+def test_a_required_field_a_tolerant_decode_found_missing_is_unset() -> None:
+    data = fixture("token")
+    del data["cf_api_id"]
+    token = decode(data, Token)
+    assert "cf_api_id" not in token.to_dict()
+    assert token.model_dump()["cf_api_id"] is None
+
+
+def test_exclude_unset_applies_at_every_depth() -> None:
+    data = fixture("namespace")
+    data["public_endpoint_params"] = {"enabled": True, "rate_limit": {"requests": 5}}
+    namespace = decode(data, Namespace)
+    assert namespace.to_dict()["public_endpoint_params"] == {
+        "enabled": True,
+        "rate_limit": {"requests": 5},
+    }
+    assert namespace.to_dict(exclude_unset=False)["public_endpoint_params"]["mcp"] is None
+
+
+def test_exclude_none_and_exclude_defaults_apply_to_fields_at_every_depth() -> None:
+    data = fixture("search_result")
+    data["chunks"][0]["scoring_details"] = {"vector_score": 0.5, "keyword_score": None}
+    data["chunks"][0]["item"]["metadata"] = {"kept": None}
+    result = decode(data, SearchResult)
+
+    for out in (
+        result.to_dict(exclude_unset=False, exclude_none=True),
+        result.to_dict(exclude_unset=False, exclude_defaults=True),
+        result.model_dump(exclude_none=True),
+    ):
+        chunk = out["chunks"][0]
+        assert chunk["scoring_details"] == {"vector_score": 0.5}
+        # A dict's own values are data, not fields: kept as the official SDK does.
+        assert chunk["item"]["metadata"] == {"kept": None}
+    assert result.model_dump()["chunks"][0]["scoring_details"]["keyword_score"] is None
+
+
+def test_include_and_exclude_select_fields_at_any_depth() -> None:
+    result = decode(fixture("search_result"), SearchResult)
+    assert result.model_dump(include={"query_kind"}) == {"query_kind": result.query_kind}
+    assert "chunks" not in result.model_dump(exclude={"chunks"})
+    texts_only = result.model_dump(include={"chunks": {"__all__": {"text"}}})
+    assert texts_only == {"chunks": [{"text": chunk.text} for chunk in result.chunks]}
+    first_only = result.model_dump(include={"chunks": {0: True}})
+    assert first_only["chunks"] == [result.model_dump()["chunks"][0]]
+    no_items = result.model_dump(exclude={"chunks": {"__all__": {"item"}}})
+    assert all("item" not in chunk for chunk in no_items["chunks"])
+    with pytest.raises(TypeError, match="include/exclude"):
+        result.model_dump(include=["chunks"])
+
+
+def test_a_mode_other_than_python_or_json_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="mode must be 'python' or 'json'"):
+        ResultInfo(page=1).to_dict(mode="yaml")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mode"):
+        ResultInfo(page=1).model_dump(mode="JSON")  # type: ignore[arg-type]
+
+
+# -- JSON text ---------------------------------------------------------------------------
+
+
+def test_to_json_is_indented_by_two_and_compact_on_request() -> None:
+    info = decode({"page": 1, "count": 2}, ResultInfo)
+    assert info.to_json() == '{\n  "page": 1,\n  "count": 2\n}'
+    assert info.to_json(indent=None) == '{"page":1,"count":2}'
+    assert info.to_json(indent=4) == '{\n    "page": 1,\n    "count": 2\n}'
+    assert info.model_dump_json(exclude_unset=True) == '{"page":1,"count":2}'
+
+
+def test_json_keeps_non_ascii_text_unless_asked_to_escape_it() -> None:
+    namespace = Namespace(name="docs", description="café ☕")
+    assert "café ☕" in namespace.to_json()
+    assert "café ☕" in namespace.model_dump_json()
+    escaped = namespace.model_dump_json(ensure_ascii=True)
+    assert "caf\\u00e9" in escaped
+    assert json.loads(escaped)["description"] == "café ☕"
+
+
+# -- back from a dict ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", every_model(), ids=lambda m: type(m).__name__)
+def test_every_model_round_trips_through_each_spelling(model: BaseModel) -> None:
+    cls = type(model)
+    assert cls.from_dict(model.to_dict()) == model
+    assert cls.from_dict(model.to_dict(mode="json")) == model
+    assert cls.from_dict(json.loads(model.to_json())) == model
+    assert cls.from_dict(model.model_dump()) == model
+    assert cls.model_validate(json.loads(model.model_dump_json())) == model
+    assert cls.from_dict(model.to_dict()).to_dict() == model.to_dict()
+
+
+def test_from_dict_refuses_what_is_not_a_mapping() -> None:
+    with pytest.raises(TypeError, match="data must be a mapping"):
+        Namespace.from_dict([("name", "docs")])  # type: ignore[arg-type]
+
+
+def test_repr_does_not_show_the_decoded_keys() -> None:
+    decoded = decode({"name": "docs"}, Namespace)
+    assert repr(decoded) == repr(Namespace(name="docs"))
+    assert decoded == Namespace(name="docs")
+
+
+def _optional_keys(model: type[BaseModel], data: dict[str, Any]) -> list[str]:
+    from cfaisearch._wire import wire_name
+
+    return sorted(
+        wire_name(a)
+        for a in attrs.fields(model)  # type: ignore[arg-type]
+        if a.default is not attrs.NOTHING and wire_name(a) in data
+    )
+
+
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])
+@settings(deadline=None)  # the machine running the suite may be loaded; no timing here
+@given(choice=st.data())
+def test_round_trip_holds_for_any_subset_of_fields_and_nulls(
+    name: str, model: type[BaseModel], choice: st.DataObject
+) -> None:
+    data = fixture(name)
+    optional = _optional_keys(model, data)
+    dropped = choice.draw(st.sets(st.sampled_from(optional)) if optional else st.just(set()))
+    nulled = choice.draw(st.sets(st.sampled_from(optional)) if optional else st.just(set()))
+    for key in dropped:
+        del data[key]
+    for key in nulled - dropped:
+        data[key] = None
+    value = decode(data, model)
+
+    out = value.to_dict(mode="json")
+    assert set(out) == set(data) - nulled  # what was absent or null is unset
+    again = model.from_dict(json.loads(value.to_json()))
+    assert again == value
+    assert again.to_dict() == value.to_dict()
