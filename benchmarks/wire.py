@@ -243,8 +243,8 @@ def wire(loop: asyncio.AbstractEventLoop, base_url: str, counts: Counts) -> dict
                 lambda c: _timed_sync(c.search, 10 * per_round),
             ),
             "download cpu": figure(
-                lambda c: _cpu_async(c.download, 1, _MIB),
-                lambda c: _cpu_sync(c.download, 1, _MIB),
+                lambda c: _cpu_async(c.download, 2, _MIB),
+                lambda c: _cpu_sync(c.download, 2, _MIB),
             ),
         }
     finally:
