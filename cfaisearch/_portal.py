@@ -23,7 +23,7 @@ import concurrent.futures
 import os
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
 
 from ._exceptions import CloudflareError
@@ -71,7 +71,7 @@ class Portal:
         self,
         make: Callable[[], AsyncIterator[_T]],
         ready: Callable[[], bool] | None = None,
-    ) -> Iterator[_T]:
+    ) -> Generator[_T, None, None]:
         """Bridge the iterator ``make()`` returns; leaving early closes it.
 
         The async iterator is made and runs on the portal loop; only its items

@@ -354,6 +354,13 @@ ChatStreamEvent: TypeAlias = RetrievedChunks | ChatCompletionChunk
 """What iterating a chat stream yields."""
 
 
+class _End:
+    """``[DONE]``, read ahead of the events before it were handed out."""
+
+
+_END: Final = _End()
+
+
 @attrs.define
 class _Answer:
     """The answer assembled so far, kept as wire data to build the final completion."""
@@ -461,7 +468,8 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
         self._chunks: list[SearchChunk] | None = None
         self._done = False
         self._pending: Iterator[ServerSentEvent] = iter(())
-        self._peeked: ServerSentEvent | SSEError | None = None  # taken from _pending by _ready
+        # The next event, already received and decoded by _ready, or the end.
+        self._peeked: ChatStreamEvent | _End | None = None
         self._owner: weakref.ref[AsyncGenerator[ChatStreamEvent, None]] | None = None
         self._token: object = None
         self._reading = False
@@ -502,17 +510,18 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
     async def _events(self, token: object) -> AsyncGenerator[ChatStreamEvent, None]:
         try:
             while not self._done:
-                sse = self._next_sse()
-                if sse is None:
-                    await self._read_more()
-                    continue
-                if sse.data == _DONE:
+                if self._peeked is None:
+                    self._ready()
+                    if self._peeked is None:
+                        await self._read_more()
+                        continue
+                event, self._peeked = self._peeked, None
+                if isinstance(event, _End):
                     self._done = True
                     await self._finish()
                     return
-                event = self._decode(sse)
-                if event is not None:
-                    yield event
+                assert event is not None
+                yield event
         finally:
             if self._token is token:  # not superseded by a loop that is still reading
                 self._owner = None
@@ -534,25 +543,25 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
 
     def _next_sse(self) -> ServerSentEvent | None:
         """The next event already received, or None if more must be read."""
-        sse = self._peeked
         try:
-            if sse is None:
-                return next(self._pending, None)
-            self._peeked = None
-            if isinstance(sse, SSEError):
-                raise sse
-            return sse
+            return next(self._pending, None)
         except SSEError as exc:
             raise self._error(f"malformed event stream: {exc}") from exc
 
     def _ready(self) -> bool:
-        """Whether the next event has already arrived (the sync facade batches those)."""
-        if self._peeked is None:
-            try:
-                self._peeked = next(self._pending, None)
-            except SSEError as exc:
-                self._peeked = exc
-        return self._peeked is not None
+        """Whether the next event has already arrived; it is decoded now.
+
+        The sync facade asks before bringing an event across with those before
+        it, so it never waits on the network while holding events back. The
+        end is not counted: the stream becomes :attr:`done` only once its
+        reader has taken every event, not when a batch has read ahead.
+        """
+        while self._peeked is None:
+            sse = self._next_sse()
+            if sse is None:
+                return False
+            self._peeked = _END if sse.data == _DONE else self._decode(sse)
+        return not isinstance(self._peeked, _End)
 
     async def _finish(self) -> None:
         """After ``[DONE]``: release the connection at once, never waiting on the server.
@@ -705,7 +714,14 @@ class ChatCompletionStream(ResponseFacts, Generic[CompletionT]):
 
     def text_deltas(self) -> Iterator[str]:
         """Only the answer's text, piece by piece."""
-        return self._portal.iterate(self._async.text_deltas, self._async._ready)
+        # Filtered on this side: an event without text must not hold up a batch.
+        events = self._portal.iterate(self._async.__aiter__, self._async._ready)
+        try:
+            for event in events:
+                if isinstance(event, ChatCompletionChunk) and event.text:
+                    yield event.text
+        finally:
+            events.close()
 
     def get_final_completion(self) -> CompletionT:
         """Read the rest of the stream; the whole answer, with its chunks."""

@@ -135,6 +135,46 @@ async def test_a_sync_stream_brings_arrived_events_across_together(
     assert hops < 20  # one hop per event would be 201
 
 
+@pytest.mark.parametrize("texts_only", [False, True])
+async def test_an_arrived_event_without_output_does_not_hold_up_a_batch(
+    serve: ServeFn, texts_only: bool
+) -> None:
+    """An event of an unknown type after "Hello" must not make "Hello" wait for the network."""
+    ping = sse({"n": 1}, event="ping")
+    loop = asyncio.get_running_loop()
+    gate = asyncio.Event()
+    base = await start(serve, [CHUNKS + delta("Hello") + ping, delta(" world") + DONE], gate)
+
+    def use_sync_client() -> float:
+        with make_sync(base_url=base) as client:
+            stream = client.aisearch.instances.chat_completions(
+                "docs", messages=MESSAGES, stream=True
+            )
+            with stream:
+                began = time.monotonic()
+                texts = stream.text_deltas() if texts_only else None
+                events = iter(stream) if texts is None else None
+                if texts is not None:
+                    assert next(texts) == "Hello"
+                else:
+                    assert events is not None
+                    assert isinstance(next(events), RetrievedChunks)
+                    hello = next(events)
+                    assert isinstance(hello, ChatCompletionChunk)
+                    assert hello.text == "Hello"
+                waited = time.monotonic() - began
+                loop.call_soon_threadsafe(gate.set)
+                rest = (
+                    list(texts)
+                    if texts is not None
+                    else [getattr(e, "text", e) for e in events or ()]
+                )
+                assert rest == [" world"]
+            return waited
+
+    assert await asyncio.to_thread(use_sync_client) < 5  # the gate waits 10 s
+
+
 async def test_events_read_before_an_error_reach_the_sync_caller_first(serve: ServeFn) -> None:
     """A batch that ends in an error hands over its events, then raises."""
     error = sse({"error": {"message": "model overloaded"}}, event="error")
