@@ -132,3 +132,52 @@ def list_envelope(items: list[Any], *, page: int) -> bytes:
     return orjson.dumps(
         {"success": True, "errors": [], "messages": [], "result": shown, "result_info": info}
     )
+
+
+def search_chunk(n: int) -> dict[str, Any]:
+    """One retrieved chunk, every documented field present."""
+    return {
+        "id": f"chunk-{n:04d}",
+        "type": "text",
+        "score": round(0.99 - n / 1000, 4),
+        "text": f"Paragraph {n} of the guide: " + "how to configure the crawler. " * 8,
+        "item": {
+            "key": f"docs/guide-{n % 7}.md",
+            "metadata": {"category": "guides", "weight": n % 5, "public": True},
+            "timestamp": 1735689600 + n,
+        },
+        "scoring_details": {
+            "vector_score": 0.8,
+            "keyword_score": 7.25,
+            "vector_rank": n + 1,
+            "keyword_rank": n + 2,
+            "reranking_score": 0.91,
+            "fusion_method": "rrf",
+        },
+    }
+
+
+def search_result(chunks: int) -> bytes:
+    """An instance search answer holding ``chunks`` chunks."""
+    result = {
+        "search_query": "configure the crawler",
+        "query_kind": "text",
+        "chunks": [search_chunk(n) for n in range(chunks)],
+    }
+    return envelope(result)
+
+
+def chat_stream(deltas: int, chunks: int = 5) -> bytes:
+    """A streamed chat answer: the chunks event, ``deltas`` text deltas, then [DONE]."""
+    events = [b"event: chunks\ndata: " + orjson.dumps([search_chunk(n) for n in range(chunks)])]
+    for n in range(deltas):
+        delta = {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion.chunk",
+            "created": 1735689600,
+            "model": "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+            "choices": [{"index": 0, "delta": {"content": f"word{n} "}, "finish_reason": None}],
+        }
+        events.append(b"data: " + orjson.dumps(delta))
+    events.append(b"data: [DONE]")
+    return b"\n\n".join(events) + b"\n\n"

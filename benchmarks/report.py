@@ -26,6 +26,7 @@ __all__ = [
     "render",
     "startup_figure",
     "throughput_figure",
+    "wire_figure",
     "write_section",
 ]
 
@@ -135,7 +136,13 @@ def throughput_figure(samples: Samples, concurrency: int, floors: dict[str, floa
 
 
 def list_figure(
-    samples: Samples, *, what: str, items: int, versus: dict[str, str], speedup: float
+    samples: Samples,
+    *,
+    what: str,
+    items: int,
+    versus: dict[str, str],
+    speedup: float,
+    raw_json_limits: dict[str, float] | None = None,
 ) -> Figure:
     """Fetch-and-decode time of one big page; ``versus`` pairs ours with the official."""
     title = f"3. Fetch and decode one {items:,}-element `{what}` page"
@@ -150,18 +157,70 @@ def list_figure(
             target = f"≥ {speedup:.0f}x faster than {official}"
             result = f"{gain:.1f}x {_verdict(passed)}"
             checks.append(Check(f"3. {what} page", name, target, f"{gain:.1f}x", passed))
+        by_json = _paired(samples, name, RAW_JSON)
+        limit = (raw_json_limits or {}).get(name)
+        if limit is not None:
+            passed = by_json <= limit
+            json_target = f"≤ {limit:.1f}x raw json"
+            target = f"{target}; {json_target}" if target else json_target
+            result = f"{result}; {by_json:.2f}x {_verdict(passed)}" if result else _verdict(passed)
+            checks.append(Check(f"3. {what} page", name, json_target, f"{by_json:.2f}x", passed))
         rows.append(
             [
                 name,
                 _ms(_median(values)),
                 _ms(_p90(values)),
                 f"{_paired(samples, name, RAW):.2f}x",
-                f"{_paired(samples, name, RAW_JSON):.2f}x",
+                f"{by_json:.2f}x",
                 target,
                 result,
             ]
         )
     headers = ["Client", "median", "p90", "÷ raw orjson", "÷ raw json", "Target", "Result"]
+    return Figure(title, _table(headers, rows), checks)
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.2f} µs"
+
+
+def wire_figure(
+    samples: Samples,
+    *,
+    title: str,
+    check: str,
+    unit: str,
+    limits: dict[str, float],
+    raw: str,
+) -> Figure:
+    """A figure measured against raw aiohttp: per client the median and its ratio to ``raw``.
+
+    ``unit`` names the value: ``"µs/event"``, ``"ms"`` (seconds shown in ms)
+    or ``"ms/MiB"``; ``limits`` caps some clients' ratio.
+    """
+    rows, checks = [], []
+    for name, rounds in samples.items():
+        values = _flat(rounds)
+        ratio = _paired(samples, name, raw)
+        spread = [_median(r) / _median(b) for r, b in zip(rounds, samples[raw], strict=True)]
+        target = result = ""
+        if name in limits:
+            passed = ratio <= limits[name]
+            target, result = f"≤ {limits[name]:.1f}x raw", _verdict(passed)
+            checks.append(Check(check, name, target, f"{ratio:.2f}x", passed))
+        value = _median(values)
+        shown = _us(value) if unit == "µs/event" else f"{value * 1000:.3f} {unit}"
+        rows.append(
+            [
+                name,
+                shown,
+                f"{ratio:.2f}x",
+                f"{min(spread):.2f}x to {max(spread):.2f}x",
+                target,
+                result,
+            ]
+        )
+    headers = ["Client", "median", "÷ raw", "range over rounds", "Target", "Result"]
     return Figure(title, _table(headers, rows), checks)
 
 

@@ -33,11 +33,14 @@ from report import (
     render,
     startup_figure,
     throughput_figure,
+    wire_figure,
     write_section,
 )
 from server import ServerProcess
+from wire import RAW as RAW_WIRE
+from wire import wire
 
-SERVER_FIGURES = ("latency", "throughput", "list")
+SERVER_FIGURES = ("latency", "throughput", "list", "wire")
 FIGURES = (*SERVER_FIGURES, "startup")
 LIST_PAGES = ("instances.list", "jobs.list")
 
@@ -47,6 +50,34 @@ THROUGHPUT_FLOORS = {"cfaisearch async": 0.7}
 LIST_SPEEDUP = 3.0
 LIST_VERSUS = {"cfaisearch async": "official async", "cfaisearch sync": "official sync"}
 STARTUP_LIMITS = {"cfaisearch async": 1.15, "cfaisearch sync": 1.15}
+# Issue 12's targets: ratios to raw aiohttp measured in the same rounds.
+LIST_RAW_JSON = {"instances.list": {"cfaisearch async": 2.0, "cfaisearch sync": 2.0}}
+WIRE_FIGURES = {
+    "stream cpu": (
+        "5. Streamed chat, 2,000 deltas: CPU per event",
+        "5. stream CPU/event",
+        "µs/event",
+        {"cfaisearch async": 1.5, "cfaisearch sync": 2.0},
+    ),
+    "first event": (
+        "6. Streamed chat: time to the first event (the first read holds a burst)",
+        "6. stream first event",
+        "ms",
+        {"cfaisearch sync": 1.5},
+    ),
+    "search": (
+        "7. Instance search answering 50 chunks, fetched and decoded",
+        "7. search, 50 chunks",
+        "ms",
+        {"cfaisearch async": 1.4, "cfaisearch sync": 1.4},
+    ),
+    "download cpu": (
+        "8. 64 MiB download in 16 MiB chunks: CPU per MiB",
+        "8. download CPU/MiB",
+        "ms/MiB",
+        {"cfaisearch async": 1.5, "cfaisearch sync": 1.5},
+    ),
+}
 
 
 def _verify(loop: asyncio.AbstractEventLoop, team: Team, items: int) -> None:
@@ -69,6 +100,14 @@ def _measure(figure: str, args: argparse.Namespace, counts: Counts) -> dict[str,
     """Measure one server-backed figure in this process (the ``--child`` side)."""
     with ServerProcess(args.items) as base_url:
         loop = asyncio.new_event_loop()
+        if figure == "wire":
+            try:
+                gc.collect()
+                gc.freeze()
+                return wire(loop, base_url, counts)
+            finally:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
         team = loop.run_until_complete(start_team(base_url, official=official_available()))
         try:
             _verify(loop, team, args.items)
@@ -101,15 +140,22 @@ def _measure_in_child(figure: str, args: argparse.Namespace) -> dict[str, Sample
     return results
 
 
-def _server_figures(args: argparse.Namespace) -> list[Figure]:
+def _server_figures(args: argparse.Namespace, names: tuple[str, ...]) -> list[Figure]:
     figures = []
-    for figure in SERVER_FIGURES:
+    for figure in names:
         if figure not in args.only:
             continue
         print(f"measuring {figure} ...", file=sys.stderr)
         results = _measure_in_child(figure, args)
         if figure == "latency":
             figures.append(latency_figure(results["latency"], LATENCY_LIMITS))
+        elif figure == "wire":
+            figures.extend(
+                wire_figure(
+                    results[key], title=title, check=check, unit=unit, limits=limits, raw=RAW_WIRE
+                )
+                for key, (title, check, unit, limits) in WIRE_FIGURES.items()
+            )
         elif figure == "throughput":
             concurrency = (Counts.quick() if args.quick else Counts.full()).concurrency
             figures.append(throughput_figure(results["throughput"], concurrency, THROUGHPUT_FLOORS))
@@ -121,6 +167,7 @@ def _server_figures(args: argparse.Namespace) -> list[Figure]:
                     items=args.items,
                     versus=LIST_VERSUS,
                     speedup=LIST_SPEEDUP,
+                    raw_json_limits=LIST_RAW_JSON.get(what),
                 )
                 for what in LIST_PAGES
             )
@@ -153,10 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     if not official:
         print("note: `cloudflare` is not installed; the official SDK is left out", file=sys.stderr)
     facts = environment(shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]))
-    figures = _server_figures(args)
+    figures = _server_figures(args, ("latency", "throughput", "list"))
     if "startup" in args.only:
         print("measuring startup ...", file=sys.stderr)
         figures.append(startup_figure(startup(counts, official=official), STARTUP_LIMITS))
+    figures.extend(_server_figures(args, ("wire",)))
 
     facts.append(("Load average at end", load_average()))
     notes = "_Quick mode: counts too small for real figures._" if args.quick else ""

@@ -19,11 +19,23 @@ from pathlib import Path
 from types import TracebackType
 
 from aiohttp import web
-from fixtures import API_TOKEN, envelope, instance_list_item, job, list_envelope
+from fixtures import (
+    API_TOKEN,
+    chat_stream,
+    envelope,
+    instance_list_item,
+    job,
+    list_envelope,
+    search_result,
+)
 
 __all__ = ["ServerProcess"]
 
 _PREFIX = "/client/v4/accounts/{account_id}/ai-search/instances"
+_ITEMS = "/client/v4/accounts/{account_id}/ai-search/namespaces/{name}/instances/{id}/items"
+STREAM_DELTAS = 2000
+SEARCH_CHUNKS = 50
+DOWNLOAD_SIZE = 64 * 1024 * 1024
 _UNAUTHORIZED = b'{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],\
 "messages":[],"result":null}'
 
@@ -69,10 +81,28 @@ def _app(items: int) -> web.Application:
         page = page_number(request)
         return answer(request, ("instances", page), lambda: list_envelope(instances, page=page))
 
-    app = web.Application()
+    async def search(request: web.Request) -> web.Response:
+        await request.read()
+        return answer(request, ("search", SEARCH_CHUNKS), lambda: search_result(SEARCH_CHUNKS))
+
+    stream_body = chat_stream(STREAM_DELTAS)
+    download_body = bytes(range(256)) * (DOWNLOAD_SIZE // 256)
+
+    async def chat(request: web.Request) -> web.Response:
+        # The whole answer in one write: the client's first read holds a burst of events.
+        await request.read()
+        return web.Response(body=stream_body, content_type="text/event-stream")
+
+    async def download(request: web.Request) -> web.Response:
+        return web.Response(body=download_body, content_type="application/octet-stream")
+
+    app = web.Application(client_max_size=1024**2)
     app.router.add_get(_PREFIX, list_instances)
     app.router.add_get(_PREFIX + "/{id}/jobs", list_jobs)
     app.router.add_get(_PREFIX + "/{id}/jobs/{job_id}", get_job)
+    app.router.add_post(_PREFIX + "/{id}/search", search)
+    app.router.add_post(_PREFIX + "/{id}/chat/completions", chat)
+    app.router.add_get(_ITEMS + "/{item_id}/download", download)
     return app
 
 

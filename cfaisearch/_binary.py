@@ -97,17 +97,22 @@ class AsyncBinaryResponse(ResponseFacts):
             return
         self._start()
         try:
-            pending = bytearray()  # grows in place: no copy of what is already there
-            while chunk := await self._response.read_chunk(chunk_size - len(pending)):
-                if not pending and len(chunk) == chunk_size:
+            # Pieces are joined once per chunk: a growing bytearray would copy a
+            # large chunk again each time it reallocates, and once more into bytes.
+            pieces: list[bytes] = []
+            size = 0
+            while chunk := await self._response.read_chunk(chunk_size - size):
+                if not size and len(chunk) == chunk_size:
                     yield chunk
                     continue
-                pending += chunk
-                if len(pending) == chunk_size:
-                    yield bytes(pending)
-                    pending.clear()
-            if pending:
-                yield bytes(pending)
+                pieces.append(chunk)
+                size += len(chunk)
+                if size == chunk_size:
+                    yield b"".join(pieces)
+                    pieces.clear()
+                    size = 0
+            if pieces:
+                yield b"".join(pieces)
         finally:
             self._response.close()
 

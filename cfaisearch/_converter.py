@@ -15,6 +15,10 @@ response they reject, so a well-formed response costs the same in either mode.
 
 ``make_converter(strict=True)`` is stricter still (unknown keys and enum values
 are refused): tests use it so fixtures catch schema drift.
+
+Well-formed responses take generated fast paths (see "fast paths" below);
+whatever they cannot take as it is goes to cattrs' functions, so errors and
+tolerant decoding are the same either way.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any, Final, NamedTuple
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.gen import make_dict_structure_fn, override
 from cattrs.strategies import configure_union_passthrough
 
@@ -81,6 +86,11 @@ def _type_name(tp: Any) -> str:
     if tp is type(None):
         return "None"
     return getattr(tp, "__name__", str(tp))
+
+
+def _is_list(tp: Any) -> bool:
+    origin: Any = typing.get_origin(tp)
+    return origin is list
 
 
 def _is_literal(tp: Any) -> bool:
@@ -155,8 +165,12 @@ _SCALAR_HOOKS: Final[Mapping[type, Callable[[Any, Any], Any]]] = {
 }
 
 
-def make_converter(*, strict: bool = False) -> cattrs.Converter:
-    """Build a converter; ``strict`` rejects unknown keys and enum values."""
+def make_converter(*, strict: bool = False, fast: bool = True) -> cattrs.Converter:
+    """Build a converter; ``strict`` rejects unknown keys and enum values.
+
+    ``fast=False`` leaves out the generated fast paths (a strict converter has
+    none): cattrs' functions alone, which tests hold the fast paths against.
+    """
     conv = cattrs.Converter(forbid_extra_keys=strict)
     conv.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
     for kind, hook in _SCALAR_HOOKS.items():
@@ -195,10 +209,123 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
             _cattrs_forbid_extra_keys=strict,
             **overrides,  # type: ignore[arg-type]
         )
-        return fn
+        if strict or not fast:  # the fast path does not look for unknown keys
+            return fn
+        return _fast_model_hook(conv, cls, fn) or fn
 
     conv.register_structure_hook_factory(attrs.has, attrs_hook_factory)
+    if fast and not strict:
+        conv.register_structure_hook_factory(_is_list, lambda tp: _fast_list_hook(conv, tp))
     return conv
+
+
+# -- fast paths ---------------------------------------------------------------------
+#
+# cattrs' generated functions guard every field with try/except bookkeeping,
+# call a hook even for a string that is already a string, and build the
+# object through keyword arguments and attrs' frozen __init__. Big pages and
+# search results spend most of their decoding there. The functions below are
+# generated per model for the well-formed case: scalars of the right type are
+# taken as they are, other values go through the same hooks cattrs would call,
+# and slots are filled directly. Anything that raises is handed to cattrs'
+# function, so errors (and tolerant decoding) are exactly what they were.
+
+
+def _fast_check(tp: Any) -> str | None:
+    """A Python expression true when ``v`` needs no conversion as ``tp``; None: always convert."""
+    inner = _optional_inner(tp)
+    if inner is not None:
+        check = _fast_check(inner)
+        return None if check is None else f"v is None or {check}"
+    if tp in _SCALAR_HOOKS:
+        return f"type(v) is {tp.__name__}"
+    if _is_literal(tp):  # the lenient converter keeps any string or integer
+        return "type(v) is str or type(v) is int"
+    return None
+
+
+def _fast_model_hook(
+    conv: cattrs.Converter, cls: type[Any], slow: Callable[[Any, Any], Any]
+) -> Callable[[Any, Any], Any] | None:
+    """A structure function for ``cls`` that falls back to ``slow``; None if ``cls`` is unusual."""
+    if not isinstance(cls, type) or getattr(cls, "__parameters__", None):
+        return None  # generic models keep cattrs' type-variable handling
+    if hasattr(cls, "__attrs_post_init__") or "__slots__" not in cls.__dict__:
+        return None
+    fields = attrs.fields(attrs.resolve_types(cls))
+    namespace: dict[str, Any] = {"cls": cls, "slow": slow, "new": object.__new__}
+    lines = [
+        "def structure(o, _):",
+        "    if type(o) is not dict:",
+        "        return slow(o, _)",
+        "    try:",
+        "        self = new(cls)",
+    ]
+    for n, field in enumerate(fields):
+        setter = getattr(cls, field.name, None)
+        if (
+            not field.init
+            or field.validator is not None
+            or field.converter is not None
+            or not isinstance(setter, types.MemberDescriptorType)
+            or (isinstance(field.default, attrs.Factory) and field.default.takes_self)  # type: ignore[arg-type]
+        ):
+            return None
+        key = wire_name(field)
+        namespace[f"set{n}"] = setter.__set__
+        tp, check = field.type, _fast_check(field.type)
+        inner = _optional_inner(tp)
+        if check is None and inner is not None:
+            tp, check = inner, "v is None"  # an optional model or list: its own hook, directly
+        namespace[f"type{n}"] = tp
+        namespace[f"hook{n}"] = conv.get_structure_hook(tp)
+        convert = f"hook{n}(v, type{n})"
+        lines.append(f"        if {key!r} in o:")
+        lines.append(f"            v = o[{key!r}]")
+        if check is None:
+            lines.append(f"            v = {convert}")
+        else:
+            lines.append(f"            if not ({check}):")
+            lines.append(f"                v = {convert}")
+        lines.append("        else:")
+        if field.default is attrs.NOTHING:
+            lines.append("            return slow(o, _)  # a required field is missing")
+        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            namespace[f"factory{n}"] = field.default.factory
+            lines.append(f"            v = factory{n}()")
+        else:
+            namespace[f"default{n}"] = field.default
+            lines.append(f"            v = default{n}")
+        lines.append(f"        set{n}(self, v)")
+    lines += [
+        "    except Exception:",
+        "        return slow(o, _)",
+        "    return self",
+    ]
+    code = compile("\n".join(lines), f"<cfaisearch fast structure {cls.__qualname__}>", "exec")
+    exec(code, namespace)
+    fast: Callable[[Any, Any], Any] = namespace["structure"]
+    return fast
+
+
+def _fast_list_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    """``list[X]``: the elements through X's hook; anything else as cattrs would."""
+    slow = list_structure_factory(tp, conv)
+    args = typing.get_args(tp)
+    if not args:
+        return slow
+    (item_type,) = args
+    item_hook = conv.get_structure_hook(item_type)
+
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is list:
+            try:
+                return [item_hook(item, item_type) for item in value]
+            except Exception:
+                pass  # cattrs' function raises the same error with its path
+        return slow(value, _)
+
+    return structure
 
 
 converter = make_converter()

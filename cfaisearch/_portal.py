@@ -23,14 +23,17 @@ import concurrent.futures
 import os
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
 
 from ._exceptions import CloudflareError
 
-__all__ = ["Portal"]
+__all__ = ["BATCH", "Portal"]
 
 _T = TypeVar("_T")
+
+BATCH = 256
+"""The most items one hop of :meth:`Portal.iterate` brings across when they are ready."""
 
 
 class Portal:
@@ -64,20 +67,41 @@ class Portal:
         """Run ``fn(*args, **kwargs)`` on the portal loop and return its result."""
         return self._engine.call(fn, *args, **kwargs)
 
-    def iterate(self, make: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]:
-        """Bridge the iterator ``make()`` returns one item per call; leaving early closes it.
+    def iterate(
+        self,
+        make: Callable[[], AsyncIterator[_T]],
+        ready: Callable[[], bool] | None = None,
+    ) -> Generator[_T, None, None]:
+        """Bridge the iterator ``make()`` returns; leaving early closes it.
 
         The async iterator is made and runs on the portal loop; only its items
-        cross over. If the caller stops early (``break``, an exception, garbage
-        collection), its ``aclose()`` runs on the loop, so streams release
-        their connection before the loop statement is left. The iterator
-        holds the portal, so the loop outlives it.
+        cross over. Each crossing costs a loop hop, so when ``ready()`` (asked
+        on the loop) says the next item needs no waiting, because its data has
+        already arrived, that item comes along in the same hop, up to
+        ``BATCH`` at a time. The first hop brings one item, so batching never
+        delays the first. If the caller stops early (``break``, an exception,
+        garbage collection), its ``aclose()`` runs on the loop, so streams
+        release their connection before the loop statement is left. The
+        iterator holds the portal, so the loop outlives it.
         """
         iterator = self.call(_make, make)
         finished = False
         try:
-            while not isinstance(item := self.call(_next, iterator), _End):
-                yield item
+            if ready is None:
+                while not isinstance(item := self.call(_next, iterator), _End):
+                    yield item
+            else:
+                limit = 1
+                while True:
+                    batch = self.call(_next_batch, iterator, ready, limit)
+                    for item in batch:
+                        if isinstance(item, _End):
+                            if item.error is not None:
+                                raise item.error
+                            finished = True
+                            return
+                        yield item
+                    limit = BATCH
             finished = True
         finally:
             aclose = getattr(iterator, "aclose", None)
@@ -316,7 +340,16 @@ async def _make(make: Callable[[], AsyncIterator[_T]]) -> AsyncIterator[_T]:
 
 
 class _End:
-    """The end of an iteration, returned as a value so the item stays typed."""
+    """The end of an iteration, returned as a value so the item stays typed.
+
+    ``error`` is what ended a batch after some of its items were read: the
+    caller raises it once it has handed those items on.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
 
 
 async def _next(iterator: AsyncIterator[_T]) -> _T | _End:
@@ -324,3 +357,21 @@ async def _next(iterator: AsyncIterator[_T]) -> _T | _End:
         return await iterator.__anext__()
     except StopAsyncIteration:
         return _End()
+
+
+async def _next_batch(
+    iterator: AsyncIterator[_T], ready: Callable[[], bool], limit: int
+) -> list[_T | _End]:
+    """The next item (waiting for it), then as many as ``ready()`` vouches for."""
+    items: list[_T | _End] = []
+    try:
+        items.append(await iterator.__anext__())
+        while len(items) < limit and ready():
+            items.append(await iterator.__anext__())
+    except StopAsyncIteration:
+        items.append(_End())
+    except Exception as exc:
+        if not items:
+            raise
+        items.append(_End(exc))  # the items read before it still reach the caller first
+    return items

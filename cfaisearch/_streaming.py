@@ -62,6 +62,7 @@ event that never ends.
 _BOM: Final = b"\xef\xbb\xbf"
 _CR: Final = 0x0D
 _LF: Final = 0x0A
+_SPACE: Final = 0x20
 _LINE_END: Final = re.compile(rb"[\r\n]")
 
 
@@ -116,9 +117,10 @@ class SSEDecoder:
         unfinished loses nothing: the next one continues where it stopped.
         """
         buffer = self._buffer
-        if self._line_start:  # drop the parsed lines (cheap: a bytearray moves its start)
-            del buffer[: self._line_start]
-            self._scanned -= self._line_start
+        dropped = self._line_start
+        if dropped:  # drop the parsed lines (cheap: a bytearray moves its start)
+            del buffer[:dropped]
+            self._scanned -= dropped
             self._line_start = 0
         buffer += chunk
         return self._parse()
@@ -131,6 +133,8 @@ class SSEDecoder:
             self._started = True
             if buffer.startswith(_BOM):
                 self._line_start = self._scanned = len(_BOM)
+        max_size = self.max_size
+        startswith = buffer.startswith
         while True:
             start = self._line_start
             if self._after_cr:
@@ -142,24 +146,35 @@ class SSEDecoder:
             found = _LINE_END.search(buffer, self._scanned)
             if found is None:
                 self._scanned = len(buffer)
-                if len(buffer) - start > self.max_size:
-                    raise SSEError(f"a line is longer than {self.max_size} bytes")
+                if len(buffer) - start > max_size:
+                    raise SSEError(f"a line is longer than {max_size} bytes")
                 return
             end = found.start()
-            if end - start > self.max_size:
-                raise SSEError(f"a line is longer than {self.max_size} bytes")
+            size = end - start
+            if size > max_size:
+                raise SSEError(f"a line is longer than {max_size} bytes")
             self._after_cr = buffer[end] == _CR
             self._line_start = self._scanned = end + 1
-            if start == end:
+            if not size:
                 if self._data:
                     yield self._dispatch()
                 else:
                     self._event = None
+            elif startswith(b"data:", start, end):
+                # The usual line, handled without splitting it into field and value.
+                self._data_size += size
+                if self._data_size > max_size:
+                    raise SSEError(f"an event's data is longer than {max_size} bytes")
+                value = start + 5
+                if value < end and buffer[value] == _SPACE:
+                    value += 1
+                self._data.append(buffer[value:end].decode("utf-8", "replace"))
             else:
-                self._field(buffer[start:end].decode("utf-8", "replace"), end - start)
+                self._field(buffer[start:end].decode("utf-8", "replace"), size)
 
     def _dispatch(self) -> ServerSentEvent:
-        event = ServerSentEvent(self._event, "\n".join(self._data), self._id)
+        data = self._data
+        event = _new_sse(self._event, data[0] if len(data) == 1 else "\n".join(data), self._id)
         self._event, self._data, self._data_size = None, [], 0
         return event
 
@@ -236,8 +251,116 @@ class ChatCompletionChunk:
         return ""
 
 
+def _delta_chunk(data: dict[str, Any], answer: _Answer) -> ChatCompletionChunk | None:
+    """A delta event of the usual shape, built without the converter and added to ``answer``.
+
+    Most events of a stream are deltas, so they skip cattrs' generic walk.
+    Anything unusual (a value of another type, ``usage``) returns None, and
+    the event is left to :func:`structure`, which gives the same objects (or
+    the error) and adds it to ``answer`` itself.
+    """
+    get = data.get
+    chunk_id, created, model, kind = get("id"), get("created"), get("model"), get("object")
+    raw_choices = get("choices", ())
+    if not (
+        (chunk_id is None or type(chunk_id) is str)
+        and (created is None or type(created) is int)
+        and (model is None or type(model) is str)
+        and (kind is None or type(kind) is str)
+        and get("usage") is None
+        and (type(raw_choices) is list or raw_choices == ())
+    ):
+        return None
+    choices = []
+    for choice in raw_choices:
+        if type(choice) is not dict:
+            return None
+        delta = choice.get("delta")
+        index, finish_reason = choice.get("index"), choice.get("finish_reason")
+        if not (
+            type(delta) is dict
+            and (index is None or type(index) is int)
+            and (finish_reason is None or type(finish_reason) is str)
+        ):
+            return None
+        content, role = delta.get("content"), delta.get("role")
+        if not ((content is None or type(content) is str) and (role is None or type(role) is str)):
+            return None
+        choices.append(_new_choice(_new_delta(content, role), index, finish_reason))
+    answer.add_choices(data, choices)
+    return _new_chunk(choices, chunk_id, created, model, kind)
+
+
+# attrs' frozen __init__ sets each field through object.__setattr__ by name,
+# which costs about twice as much as filling the slots directly; every delta
+# builds four of these objects, so the hot path fills them itself. Plain
+# fields only: no defaults, converters or validators are involved.
+_new: Final = object.__new__
+_sse_fields: Final = tuple(
+    ServerSentEvent.__dict__[name].__set__ for name in ("event", "data", "id")
+)
+_delta_content = ChunkDelta.__dict__["content"].__set__
+_delta_role = ChunkDelta.__dict__["role"].__set__
+_choice_delta = ChunkChoice.__dict__["delta"].__set__
+_choice_index = ChunkChoice.__dict__["index"].__set__
+_choice_finish = ChunkChoice.__dict__["finish_reason"].__set__
+_chunk_fields: Final = tuple(
+    ChatCompletionChunk.__dict__[name].__set__
+    for name in ("choices", "id", "created", "model", "object", "usage")
+)
+
+
+def _new_sse(event: str | None, data: str, id: str | None) -> ServerSentEvent:
+    sse: ServerSentEvent = _new(ServerSentEvent)
+    set_event, set_data, set_id = _sse_fields
+    set_event(sse, event)
+    set_data(sse, data)
+    set_id(sse, id)
+    return sse
+
+
+def _new_delta(content: str | None, role: str | None) -> ChunkDelta:
+    delta: ChunkDelta = _new(ChunkDelta)
+    _delta_content(delta, content)
+    _delta_role(delta, role)
+    return delta
+
+
+def _new_choice(delta: ChunkDelta, index: int | None, finish_reason: str | None) -> ChunkChoice:
+    choice: ChunkChoice = _new(ChunkChoice)
+    _choice_delta(choice, delta)
+    _choice_index(choice, index)
+    _choice_finish(choice, finish_reason)
+    return choice
+
+
+def _new_chunk(
+    choices: list[ChunkChoice],
+    chunk_id: str | None,
+    created: int | None,
+    model: str | None,
+    kind: str | None,
+) -> ChatCompletionChunk:
+    chunk: ChatCompletionChunk = _new(ChatCompletionChunk)
+    set_choices, set_id, set_created, set_model, set_object, set_usage = _chunk_fields
+    set_choices(chunk, choices)
+    set_id(chunk, chunk_id)
+    set_created(chunk, created)
+    set_model(chunk, model)
+    set_object(chunk, kind)
+    set_usage(chunk, None)
+    return chunk
+
+
 ChatStreamEvent: TypeAlias = RetrievedChunks | ChatCompletionChunk
 """What iterating a chat stream yields."""
+
+
+class _End:
+    """``[DONE]``, read ahead of the events before it were handed out."""
+
+
+_END: Final = _End()
 
 
 @attrs.define
@@ -273,6 +396,27 @@ class _Answer:
                 self.role[index] = role
             if isinstance(reason := choice.get("finish_reason"), str) and reason:
                 self.finish_reason[index] = reason
+
+    def add_choices(self, data: Mapping[str, Any], choices: list[ChunkChoice]) -> None:
+        """:meth:`add` for a delta already decoded into ``choices`` (with no usage)."""
+        header = self.header
+        if len(header) < 3:
+            for key in ("id", "created", "model"):
+                if key in data and key not in header:
+                    header[key] = data[key]
+        for choice in choices:
+            index = choice.index or 0
+            delta = choice.delta
+            if delta.content:
+                text = self.text.get(index)
+                if text is None:
+                    self.text[index] = [delta.content]
+                else:
+                    text.append(delta.content)
+            if delta.role:
+                self.role[index] = delta.role
+            if choice.finish_reason:
+                self.finish_reason[index] = choice.finish_reason
 
     def completion(self) -> dict[str, Any]:
         indexes = sorted({0, *self.text, *self.role, *self.finish_reason})
@@ -332,6 +476,8 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
         self._chunks: list[SearchChunk] | None = None
         self._done = False
         self._pending: Iterator[ServerSentEvent] = iter(())
+        # The next event, already received and decoded by _ready, or the end.
+        self._peeked: ChatStreamEvent | _End | None = None
         self._owner: weakref.ref[AsyncGenerator[ChatStreamEvent, None]] | None = None
         self._token: object = None
         self._reading = False
@@ -372,17 +518,18 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
     async def _events(self, token: object) -> AsyncGenerator[ChatStreamEvent, None]:
         try:
             while not self._done:
-                sse = self._next_sse()
-                if sse is None:
-                    await self._read_more()
-                    continue
-                if sse.data == _DONE:
+                if self._peeked is None:
+                    self._ready()
+                    if self._peeked is None:
+                        await self._read_more()
+                        continue
+                event, self._peeked = self._peeked, None
+                if isinstance(event, _End):
                     self._done = True
                     await self._finish()
                     return
-                event = self._decode(sse)
-                if event is not None:
-                    yield event
+                assert event is not None
+                yield event
         finally:
             if self._token is token:  # not superseded by a loop that is still reading
                 self._owner = None
@@ -409,6 +556,21 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
         except SSEError as exc:
             raise self._error(f"malformed event stream: {exc}") from exc
 
+    def _ready(self) -> bool:
+        """Whether the next event has already arrived; it is decoded now.
+
+        The sync facade asks before bringing an event across with those before
+        it, so it never waits on the network while holding events back. The
+        end is not counted: the stream becomes :attr:`done` only once its
+        reader has taken every event, not when a batch has read ahead.
+        """
+        while self._peeked is None:
+            sse = self._next_sse()
+            if sse is None:
+                return False
+            self._peeked = _END if sse.data == _DONE else self._decode(sse)
+        return not isinstance(self._peeked, _End)
+
     async def _finish(self) -> None:
         """After ``[DONE]``: release the connection at once, never waiting on the server.
 
@@ -426,6 +588,14 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             if sse.event == "error":
                 raise self._error(f"error event: {sse.data[:200]}") from None
             raise self._error(f"undecodable event data: {sse.data[:200]!r}") from None
+        if (
+            sse.event is None
+            and type(data) is dict
+            and "error" not in data
+            and not data.get("errors")
+            and (chunk := _delta_chunk(data, self._answer)) is not None
+        ):
+            return chunk  # the usual event, decoded on the short path
         # A chunks event's "errors" are instances that failed while others answered.
         if sse.event == "error" or (
             sse.event != "chunks"
@@ -437,11 +607,11 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
             if sse.event == "chunks":
                 return self._retrieved(data)
             if sse.event in (None, "message") and isinstance(data, Mapping):
-                chunk: ChatCompletionChunk = structure(
+                decoded: ChatCompletionChunk = structure(
                     data, ChatCompletionChunk, tolerant=self._tolerant
                 )
                 self._answer.add(data)
-                return chunk
+                return decoded
         except ValueError as exc:  # ShapeError, or a malformed chunks event
             raise self._error(f"unexpected {sse.event or 'message'} event: {exc}") from exc
         return None  # an event type added later by the API: skip it
@@ -509,7 +679,7 @@ class AsyncChatCompletionStream(ResponseFacts, Generic[CompletionT]):
 
 
 class ChatCompletionStream(ResponseFacts, Generic[CompletionT]):
-    """The sync client's chat stream; events cross from the client's loop one at a time.
+    """The sync client's chat stream; events cross from the client's loop as they arrive.
 
     ``for event in stream`` yields what :class:`AsyncChatCompletionStream`
     yields; leaving the loop early (``break``, an exception) closes the
@@ -548,11 +718,18 @@ class ChatCompletionStream(ResponseFacts, Generic[CompletionT]):
         return self._async.done
 
     def __iter__(self) -> Iterator[ChatStreamEvent]:
-        return self._portal.iterate(self._async.__aiter__)
+        return self._portal.iterate(self._async.__aiter__, self._async._ready)
 
     def text_deltas(self) -> Iterator[str]:
         """Only the answer's text, piece by piece."""
-        return self._portal.iterate(self._async.text_deltas)
+        # Filtered on this side: an event without text must not hold up a batch.
+        events = self._portal.iterate(self._async.__aiter__, self._async._ready)
+        try:
+            for event in events:
+                if isinstance(event, ChatCompletionChunk) and event.text:
+                    yield event.text
+        finally:
+            events.close()
 
     def get_final_completion(self) -> CompletionT:
         """Read the rest of the stream; the whole answer, with its chunks."""
