@@ -20,8 +20,7 @@ from aiohttp import web
 import cfaisearch as cf
 import cfaisearch._sync
 import cfaisearch.resources
-
-from .conftest import ACCOUNT, envelope, make_sync
+from tests.support.clients import ACCOUNT, envelope, make_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from .emulator_world import (
+from tests.support.emulator_world import (
     INSTANCE,
     NAMESPACE,
     R2_INSTANCE,

@@ -15,8 +15,7 @@ import pytest
 from aiohttp import web
 
 import cfaisearch as cf
-
-from ..conftest import ACCOUNT, ServeFn, envelope, make_async, make_sync
+from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async, make_sync
 
 PATH = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"
 LIMIT = 20

@@ -21,13 +21,16 @@ from aioresponses import aioresponses
 
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
-
-from ..conftest import ACCOUNT, TOKEN, ServeFn, envelope, make_async, make_sync
+from tests.support.clients import ACCOUNT, TOKEN, ServeFn, envelope, make_async, make_sync
 
 Wait = Callable[..., Any]
 
-RUNNING_JOB = {"id": "j", "source": "user", "last_seen_at": "2026-01-01T00:00:00Z"}
-QUEUED_ITEM = {
+RUNNING_JOB: dict[str, object] = {
+    "id": "j",
+    "source": "user",
+    "last_seen_at": "2026-01-01T00:00:00Z",
+}
+QUEUED_ITEM: dict[str, object] = {
     "id": "i",
     "checksum": "c",
     "created_at": "2026-01-01T00:00:00Z",
@@ -190,15 +193,17 @@ async def test_bad_durations_are_refused_before_any_request(
 @pytest.mark.parametrize("parameter", ["timeout", "poll_interval"])
 def test_bad_durations_are_refused_by_the_sync_client(mocked: aioresponses, parameter: str) -> None:
     """Rule 6: the same checks through the sync client."""
+    bad: dict[str, Any] = {parameter: math.nan}
     with make_sync() as client, pytest.raises(ValueError, match=f"`{parameter}`"):
-        client.aisearch.instances.jobs.wait("j", id="docs", **{parameter: math.nan})
+        client.aisearch.instances.jobs.wait("j", id="docs", **bad)
     assert mocked.requests == {}
 
 
 @pytest.mark.parametrize("parameter", ["timeout", "poll_interval"])
 async def test_a_duration_must_be_a_number(mocked: aioresponses, parameter: str) -> None:
     """Rule 6: a duration that is not a number is a TypeError naming it."""
+    not_a_number: dict[str, Any] = {parameter: "5"}
     async with make_async() as client:
         with pytest.raises(TypeError, match=f"`{parameter}`"):
-            await client.aisearch.instances.jobs.wait("j", id="docs", **{parameter: "5"})
+            await client.aisearch.instances.jobs.wait("j", id="docs", **not_a_number)
     assert mocked.requests == {}

@@ -9,7 +9,7 @@ import pytest
 
 from cfaisearch import Cloudflare
 
-from .helpers import make_r2_instance_sync
+from tests.support.integration import make_r2_instance_sync
 
 README = Path(__file__).parents[2] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
