@@ -167,7 +167,6 @@ def test_block_runs_as_written(
     aisearch_client: Cloudflare,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     if block.not_run is not None:
         # Still valid Python, even if it cannot run here.
@@ -183,4 +182,3 @@ def test_block_runs_as_written(
     monkeypatch.chdir(tmp_path)
     # The emulator page's first example uses `emu`, the emulator its prose started.
     _run(block.code, block.id, {"__name__": "__docs__", "emu": aisearch_emulator})
-    capsys.readouterr()
