@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
@@ -62,6 +63,7 @@ def tests_all_pythons(session: nox.Session) -> None:
         session.warn(f"skipped, no interpreter found: Python {', '.join(missing)}")
     if len(missing) == len(found):
         session.error("no supported Python interpreter found")
+    failed = []
     for version, path in found.items():
         if path is None:
             continue
@@ -74,7 +76,14 @@ def tests_all_pythons(session: nox.Session) -> None:
         session.run(python, "-m", "pip", "install", "-q", "-e", ".[test]", RUFF, external=True)
         # ruff, gen_sync and the plugin test find their tools on this venv's PATH.
         env = {"PATH": os.pathsep.join([str(bin_dir.resolve()), os.environ.get("PATH", "")])}
-        session.run(python, "-m", "pytest", "-q", *session.posargs, env=env, external=True)
+        try:
+            session.run(python, "-m", "pytest", "-q", *session.posargs, env=env, external=True)
+        except CommandFailed:  # go on: one interpreter's failure must not hide another's
+            failed.append(version)
+    if missing:
+        session.warn(f"skipped, no interpreter found: Python {', '.join(missing)}")
+    if failed:
+        session.error(f"the suite failed on Python {', '.join(failed)}")
 
 
 @nox.session
