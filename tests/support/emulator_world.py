@@ -8,9 +8,11 @@ endpoint still answers with strict JSON afterwards (and after a restart).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -171,6 +173,11 @@ async def populate(world: World) -> None:
     )
     job = await world.ok("POST", f"/instances/{R2_INSTANCE}/jobs", {"description": "first"})
     world.job_id = job["id"]
+    # A running job still adds log lines, which would change a snapshot taken now.
+    deadline = time.monotonic() + 30
+    while (await world.ok("GET", f"/instances/{R2_INSTANCE}/jobs/{job['id']}"))["ended_at"] is None:
+        assert time.monotonic() < deadline, "the job of the populated emulator never ended"
+        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
