@@ -13,8 +13,7 @@ from aioresponses import aioresponses
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
 from cfaisearch.types import Job
-
-from .conftest import ACCOUNT, BASE, FAST_RETRIES, JOBS, TOKEN, envelope
+from tests.support.clients import ACCOUNT, BASE, FAST_RETRIES, JOBS, TOKEN, envelope
 
 JOB = {"id": "job-1", "source": "user"}
 CREDENTIAL_ENV = (

@@ -10,8 +10,7 @@ from aioresponses import aioresponses
 
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
-
-from .conftest import ACCOUNT, FAST_RETRIES, JOBS, TOKEN, envelope
+from tests.support.clients import ACCOUNT, FAST_RETRIES, JOBS, TOKEN, envelope
 
 ENV = (
     "CLOUDFLARE_API_TOKEN",

@@ -14,8 +14,7 @@ import pytest
 from aiohttp import web
 
 import cfaisearch as cf
-
-from .conftest import ACCOUNT, ServeFn, envelope, make_async, make_sync
+from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async, make_sync
 
 ITEM = f"/client/v4/accounts/{ACCOUNT}/ai-search/namespaces/default/instances/docs/items/it-1"
 BLOCK = bytes(range(256)) * 256  # 64 KiB

@@ -12,8 +12,7 @@ from aioresponses import aioresponses
 
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
-
-from .conftest import ACCOUNT, FAST_RETRIES, JOBS, TOKEN, ServeFn
+from tests.support.clients import ACCOUNT, FAST_RETRIES, JOBS, TOKEN, ServeFn
 
 URL = f"{JOBS}/job-1"
 

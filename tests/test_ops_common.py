@@ -31,16 +31,9 @@ from cfaisearch.types import (
     SearchResult,
     Token,
 )
-
-from . import (
-    test_ops_instances,
-    test_ops_items,
-    test_ops_jobs,
-    test_ops_namespaces,
-    test_ops_tokens,
-)
-from .conftest import BASE, make_async, make_sync
-from .ops_helpers import (
+from tests.support import ops_instances, ops_items, ops_jobs, ops_namespaces, ops_tokens
+from tests.support.clients import BASE, make_async, make_sync
+from tests.support.ops import (
     KINDS,
     ROOT,
     STRICT,
@@ -55,11 +48,11 @@ from .ops_helpers import (
 )
 
 ALL_OPS: list[Op] = [
-    *test_ops_instances.OPS,
-    *test_ops_namespaces.OPS,
-    *test_ops_jobs.OPS,
-    *test_ops_items.OPS,
-    *test_ops_tokens.OPS,
+    *ops_instances.OPS,
+    *ops_namespaces.OPS,
+    *ops_jobs.OPS,
+    *ops_items.OPS,
+    *ops_tokens.OPS,
 ]
 
 MODELS = [

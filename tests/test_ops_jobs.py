@@ -8,82 +8,20 @@ import pytest
 from aioresponses import aioresponses
 
 import cfaisearch as cf
-from cfaisearch.types import Job, JobLog
-
-from .conftest import make_async, make_sync
-from .ops_helpers import (
+from cfaisearch.types import Job
+from tests.support.clients import make_async, make_sync
+from tests.support.ops import (
     KINDS,
     ROOT,
     Op,
     assert_refused,
     assert_request,
     envelope,
-    fixture,
     ids,
     run_op,
     sent_requests,
-    strict,
 )
-
-JOB = fixture("job")
-JOBS = "/namespaces/default/instances/docs-search/jobs"
-RUNNING = {**JOB, "ended_at": None, "end_reason": None}
-
-OPS = [
-    Op(
-        "namespaces.instances.jobs.create",
-        lambda ai: ai.namespaces.instances.jobs.create("docs-search", name="default"),
-        "POST",
-        JOBS,
-        envelope(JOB),
-        strict("job", Job),
-        body={},
-    ),
-    Op(
-        "namespaces.instances.jobs.update",
-        lambda ai: ai.namespaces.instances.jobs.update(
-            "9f2c1e7a", name="default", id="docs-search", action="cancel"
-        ),
-        "PATCH",
-        f"{JOBS}/9f2c1e7a",
-        envelope(JOB),
-        strict("job", Job),
-        body={"action": "cancel"},
-    ),
-    Op(
-        "namespaces.instances.jobs.list",
-        lambda ai: ai.namespaces.instances.jobs.list(
-            "docs-search", name="default", page=3, per_page=50
-        ),
-        "GET",
-        JOBS,
-        envelope([JOB], result_info={"page": 3, "per_page": 50, "count": 1, "total_count": 101}),
-        [strict("job", Job)],
-        query={"page": "3", "per_page": "50"},
-        retried=True,
-    ),
-    Op(
-        "namespaces.instances.jobs.get",
-        lambda ai: ai.namespaces.instances.jobs.get("9f2c1e7a", name="default", id="docs-search"),
-        "GET",
-        f"{JOBS}/9f2c1e7a",
-        envelope(JOB),
-        strict("job", Job),
-        retried=True,
-    ),
-    Op(
-        "namespaces.instances.jobs.logs",
-        lambda ai: ai.namespaces.instances.jobs.logs(
-            "9f2c1e7a", name="default", id="docs-search", per_page=1
-        ),
-        "GET",
-        f"{JOBS}/9f2c1e7a/logs",
-        envelope([fixture("job_log")], result_info={"page": 1, "per_page": 1, "count": 1}),
-        [strict("job_log", JobLog)],
-        query={"per_page": "1"},
-        retried=True,
-    ),
-]
+from tests.support.ops_jobs import JOB, JOBS, OPS, RUNNING
 
 
 @pytest.mark.parametrize("kind", KINDS)

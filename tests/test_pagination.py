@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from .conftest import ACCOUNT, ServeFn, envelope, make_async, make_sync
+from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async, make_sync
 
 PATH = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"
 

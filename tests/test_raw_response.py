@@ -17,8 +17,7 @@ import cfaisearch.resources
 from cfaisearch._binary import AsyncBinaryResponse
 from cfaisearch._pagination import Page
 from cfaisearch._raw import RawResponse
-
-from .conftest import ACCOUNT, ServeFn, envelope, make_async, make_sync
+from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async, make_sync
 
 JOBS = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"
 JOB = {"id": "j1", "source": "user", "started_at": "2026-01-01T00:00:00Z"}

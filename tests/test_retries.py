@@ -13,17 +13,19 @@ from aiohttp import web
 import cfaisearch as cf
 from cfaisearch.emulator import Emulator
 from cfaisearch.testing import async_client_for, client_for
-
-from .conftest import ACCOUNT, ServeFn, envelope, make_async
+from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async
 
 PATH = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"
 JOB = {"id": "j1", "source": "user"}
 
 
+Answer = tuple[int, object, dict[str, str]]  # status, JSON body (or HTML bytes), headers
+
+
 class Script:
     """A route that answers from a list of (status, body, headers) and counts calls."""
 
-    def __init__(self, *answers: tuple[int, object, dict[str, str]]) -> None:
+    def __init__(self, *answers: Answer) -> None:
         self.answers = list(answers)
         self.calls = 0
 
@@ -46,8 +48,8 @@ def app_for(method: str, path: str, script: Script) -> web.Application:
     return app
 
 
-OK_GET = (200, envelope(JOB), {})
-OK_POST = (200, envelope(JOB), {})
+OK_GET: Answer = (200, envelope(JOB), {})
+OK_POST: Answer = (200, envelope(JOB), {})
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])

@@ -23,8 +23,7 @@ from cfaisearch._streaming import (
 )
 from cfaisearch.types import NamespaceChatCompletion, NamespaceSearchChunk, SearchChunk
 from cfaisearch.types.params import MessageParam
-
-from .conftest import ACCOUNT, ServeFn, envelope, make_async, make_sync
+from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async, make_sync
 
 V4 = f"/client/v4/accounts/{ACCOUNT}/ai-search"
 CHAT = f"{V4}/instances/docs/chat/completions"

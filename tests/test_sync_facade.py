@@ -21,8 +21,7 @@ from aiohttp import web
 import cfaisearch as cf
 import cfaisearch._sync
 import cfaisearch.resources
-
-from .conftest import ACCOUNT, envelope, make_sync
+from tests.support.clients import ACCOUNT, envelope, make_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"
@@ -301,6 +300,8 @@ def test_generated_files_are_marked() -> None:
 def test_ctrl_c_during_a_call_abandons_it_and_the_client_stays_usable() -> None:
     code = (
         "import asyncio, signal\n"
+        # A child of a background job inherits SIGINT ignored; Ctrl-C must reach it.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from cfaisearch._portal import Portal\n"
         "p = Portal()\n"
         "cancelled = []\n"

@@ -7,7 +7,7 @@ import io
 import json
 import tracemalloc
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import aiohttp
 import pytest
@@ -16,8 +16,7 @@ from aioresponses import aioresponses
 
 import cfaisearch as cf
 from cfaisearch._files import upload_form
-
-from .conftest import ACCOUNT, ServeFn, envelope, make_async
+from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async
 
 ITEMS = f"/client/v4/accounts/{ACCOUNT}/ai-search/namespaces/default/instances/docs/items"
 ITEM = {
@@ -46,7 +45,7 @@ class Capture:
         self.headers.append(dict(request.headers))
         parts = []
         reader = await request.multipart()
-        async for part in reader:
+        while (part := await reader.next()) is not None:
             assert isinstance(part, aiohttp.BodyPartReader)
             parts.append(
                 (part.name, part.filename, part.headers.get("Content-Type"), await part.read())
@@ -275,6 +274,11 @@ async def test_a_rate_limited_upload_is_retried_from_the_start_of_its_source(
     assert {digest(file_parts(parts)[0][3]) for parts in capture.requests} == {digest(content)}
 
 
+def pipe(data: bytes) -> IO[bytes]:
+    """A :class:`Pipe`, typed as the file object it reads like (RawIOBase is not IO[bytes])."""
+    return cast(IO[bytes], Pipe(data))
+
+
 class Pipe(io.RawIOBase):
     """A readable stream that cannot seek (like a socket or a pipe)."""
 
@@ -296,7 +300,7 @@ async def test_an_unrewindable_source_is_not_sent_twice(serve: ServeFn) -> None:
     async with make_async(base_url=base) as client:
         with pytest.raises(cf.RateLimitError, match="slow down"):
             await client.aisearch.namespaces.instances.items.upload(
-                "docs", name="default", file={"file": ("a.txt", Pipe(b"only once"))}
+                "docs", name="default", file={"file": ("a.txt", pipe(b"only once"))}
             )
     assert len(capture.requests) == 1
     assert file_parts(capture.requests[0])[0][3] == b"only once"
@@ -326,7 +330,7 @@ async def test_an_upload_that_never_reached_the_server_is_retried() -> None:
         mocked.post(url, payload=envelope(ITEM))
         async with make_async() as client:
             result = await client.aisearch.namespaces.instances.items.upload(
-                "docs", name="default", file={"file": ("a.txt", Pipe(b"x"))}
+                "docs", name="default", file={"file": ("a.txt", pipe(b"x"))}
             )
     assert result.key == "a.txt"
     assert len(next(iter(mocked.requests.values()))) == 2

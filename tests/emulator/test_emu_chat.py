@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Api
+from tests.support.emulator_api import Api
 
 QUESTION = [{"role": "user", "content": "How do I water tomatoes?"}]
 

@@ -11,8 +11,7 @@ import pytest
 from cfaisearch.emulator import retrieval
 from cfaisearch.emulator.state import STATE, EmulatorState
 from cfaisearch.emulator.store import Database, ItemCriteria
-
-from .conftest import Api
+from tests.support.emulator_api import Api
 
 # Generous: the machine running the tests may be busy; blocked work would take forever.
 PROMPT = 5.0

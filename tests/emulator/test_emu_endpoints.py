@@ -8,8 +8,7 @@ import aiohttp
 
 from cfaisearch._operations import OPERATIONS, PREFIX
 from cfaisearch.emulator import AsyncEmulator, create_app
-
-from .conftest import Api
+from tests.support.emulator_api import Api
 
 INSTANCE_FIELDS = {
     "id", "created_at", "modified_at", "ai_gateway_id", "ai_search_model", "cache",

@@ -10,8 +10,7 @@ import pytest
 from yarl import URL
 
 from cfaisearch.emulator import AsyncEmulator
-
-from .conftest import Api
+from tests.support.emulator_api import Api
 
 
 def _assert_error(reply: Any, status: int, code: int, field: str | None = None) -> None:

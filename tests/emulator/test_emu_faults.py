@@ -11,8 +11,7 @@ import pytest
 
 from cfaisearch.emulator import AsyncEmulator, FaultConfig, FaultInjector
 from cfaisearch.emulator.__main__ import _config, _parser
-
-from .conftest import Api
+from tests.support.emulator_api import Api
 
 OK = 400  # POST /namespaces with an empty body: a harmless validation error
 

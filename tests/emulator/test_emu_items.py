@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Api, eventually
+from tests.support.emulator_api import Api, eventually
 
 
 async def _item(api: Api, item_id: str) -> Any:

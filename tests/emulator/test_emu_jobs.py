@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from .conftest import Api, eventually
+from tests.support.emulator_api import Api, eventually
 
 JOB_FIELDS = {"id", "source", "description", "started_at", "last_seen_at", "ended_at", "end_reason"}
 

@@ -9,8 +9,7 @@ import pytest
 
 from cfaisearch.emulator.api.legacy import translate_filter
 from cfaisearch.emulator.errors import ApiError
-
-from .conftest import Api, Reply
+from tests.support.emulator_api import Api, Reply
 
 
 async def _rag(api: Api, method: str, path: str, **kwargs: Any) -> Reply:

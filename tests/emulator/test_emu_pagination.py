@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import Api, eventually
+from tests.support.emulator_api import Api, eventually
 
 
 async def _page(api: Api, path: str) -> tuple[list[Any], dict[str, Any]]:

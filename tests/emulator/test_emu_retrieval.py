@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Api, eventually
+from tests.support.emulator_api import Api, eventually
 
 SCHEMA = [
     {"field_name": "category", "data_type": "text"},

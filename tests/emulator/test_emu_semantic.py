@@ -10,8 +10,7 @@ import aiohttp
 import pytest
 
 from cfaisearch.emulator import AsyncEmulator, vectors
-
-from .conftest import Api, eventually
+from tests.support.emulator_api import Api, eventually
 
 pytest.importorskip("wordllama", reason="needs the semantic extra")
 

@@ -19,8 +19,7 @@ import pytest
 
 from cfaisearch.emulator import AsyncEmulator, Emulator, EmulatorConfig
 from cfaisearch.emulator.__main__ import _is_loopback
-
-from .conftest import Api, eventually
+from tests.support.emulator_api import Api, eventually
 
 
 async def test_state_survives_a_restart(tmp_path: Path) -> None:

@@ -21,12 +21,12 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 import cfaisearch as cf
-from cfaisearch import AsyncCloudflare, Cloudflare
+from cfaisearch import AsyncCloudflare, BinaryResponse, ChatCompletionStream, Cloudflare
+from cfaisearch.types import ChatCompletion, MessageParam
+from tests.support.clients import TOKEN, ServeFn, envelope, make_async, make_sync
+from tests.support.paging import Answer, Server, jobs, walk
 
-from ..conftest import TOKEN, ServeFn, envelope, make_async, make_sync
-from .test_pagination import Answer, Server, jobs, walk
-
-MESSAGES = [{"role": "user", "content": "hi"}]
+MESSAGES: list[MessageParam] = [{"role": "user", "content": "hi"}]
 
 
 async def get_job(client: AsyncCloudflare) -> object:
@@ -358,6 +358,7 @@ async def test_closing_a_download_or_stream_after_the_client_is_a_no_op(serve: S
             ai = client.aisearch
             download = ai.namespaces.instances.items.download("it-1", name="default", id="docs")
             stream = ai.instances.chat_completions("docs", messages=MESSAGES, stream=True)
+        taken: BinaryResponse | ChatCompletionStream[ChatCompletion]
         for taken in (download, stream):
             taken.close()
             with taken:
@@ -467,4 +468,6 @@ async def test_a_tolerant_stream_reads_past_a_drifted_chunk(drifted: bytes) -> N
         server.close()
         await server.wait_closed()
     assert texts[-1] == "ok"
-    assert final.choices[0].message.content.endswith("ok")
+    content = final.choices[0].message.content
+    assert isinstance(content, str)
+    assert content.endswith("ok")

@@ -13,8 +13,7 @@ from aioresponses import aioresponses
 
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare
-
-from ..conftest import ACCOUNT, BASE, FAST_RETRIES, TOKEN, ServeFn
+from tests.support.clients import ACCOUNT, BASE, FAST_RETRIES, TOKEN, ServeFn
 
 
 @pytest.mark.parametrize(

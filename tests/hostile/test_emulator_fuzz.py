@@ -27,8 +27,14 @@ from hypothesis import strategies as st
 from cfaisearch._operations import OPERATIONS
 from cfaisearch.emulator import Emulator
 from cfaisearch.emulator.app import create_app
-
-from .emulator_world import INSTANCE, NAMESPACE, R2_INSTANCE, World, emulator_options, populate
+from tests.support.emulator_world import (
+    INSTANCE,
+    NAMESPACE,
+    R2_INSTANCE,
+    World,
+    emulator_options,
+    populate,
+)
 
 FUZZ_SETTINGS = settings(
     max_examples=200,

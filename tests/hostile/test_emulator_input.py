@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from .emulator_world import (
+from tests.support.emulator_world import (
     INSTANCE,
     NAMESPACE,
     R2_INSTANCE,
@@ -358,7 +358,8 @@ async def test_pages_far_past_the_end_are_empty_not_500(world: World) -> None:
 
 async def test_uploaded_json_documents_that_cannot_be_indexed_settle(world: World) -> None:
     """Rule 19: a JSON file holding a lone surrogate escape, non-finite numbers or
-    nesting too deep to walk is indexed (or marked as an error), never left running."""
+    nesting too deep to walk is indexed (or marked as an error, or skipped as having no
+    text), never left running."""
     documents = {
         "surrogate.json": b'{"fruit": "\\ud800 apples"}',
         "numbers.json": b'{"a": NaN, "b": 1e999, "c": -Infinity}',
@@ -372,7 +373,8 @@ async def test_uploaded_json_documents_that_cannot_be_indexed_settle(world: Worl
         reply = await world.call("POST", UPLOADS, data=form)
         assert reply.status == 200, reply.body
         item = reply.json()["result"]
-        assert item["status"] in ("completed", "error"), (name, item)
+        # 900 empty lists hold no text: skipped where Python (3.12+) can walk that deep.
+        assert item["status"] in ("completed", "error", "skipped"), (name, item)
         chunks = await world.call("GET", f"{UPLOADS}/{item['id']}/chunks")
         assert chunks.status == 200, (name, chunks.body)
     await world.assert_still_serving()

@@ -36,8 +36,7 @@ from cfaisearch._envelope import (
 )
 from cfaisearch._exceptions import ShapeError
 from cfaisearch._wire import wire_name
-
-from ..conftest import make_async
+from tests.support.clients import make_async
 
 # No example database: the suite leaves nothing behind in the working tree.
 PROPERTY = settings(
@@ -176,11 +175,13 @@ def shaped(tp: Any) -> st.SearchStrategy[Any]:
     if isinstance(tp, type) and attrs.has(tp):
         fields = {wire_name(a): near(a.type) for a in attrs.fields(tp)}
         return st.fixed_dictionaries({}, optional=fields)
+    # JSON has no NaN (and NaN != NaN would fail the comparison of two decodings).
+    json_floats = st.floats(allow_nan=False, allow_infinity=False)
     scalars: dict[Any, st.SearchStrategy[Any]] = {
         type(None): st.none(),
         str: st.text(max_size=8),
-        int: st.integers() | st.floats(),
-        float: st.floats() | st.integers(),
+        int: st.integers() | json_floats,
+        float: json_floats | st.integers(),
         bool: st.booleans() | wire_booleans,
         datetime: st.datetimes().map(datetime.isoformat) | st.text(max_size=8),
     }
@@ -196,7 +197,7 @@ def objects_for(model: type[Any]) -> st.SearchStrategy[dict[str, Any]]:
 @pytest.mark.parametrize("model", MODELS, ids=[m.__name__ for m in MODELS])
 @PER_MODEL
 @given(data=st.data())
-def test_tolerant_decoding_of_any_object_gives_the_model(model: type[Any], data: Any) -> None:
+def test_tolerant_decoding_of_any_object_gives_the_model(model: Any, data: Any) -> None:
     """Rule 12: any JSON object, near the model's shape or not, decodes in tolerant mode."""
     value = data.draw(objects_for(model))
     decoded = _converter.structure(value, model, tolerant=True)
@@ -212,12 +213,12 @@ def test_tolerant_decoding_of_any_object_gives_the_model(model: type[Any], data:
 @PROPERTY
 @given(model=st.sampled_from(MODELS), data=st.data())
 def test_the_client_decodes_any_result_or_raises_a_validation_error(
-    strict: bool, model: type[Any], data: Any
+    strict: bool, model: Any, data: Any
 ) -> None:
     """Rule 12: any ``result`` for any model and list gives it or APIResponseValidationError."""
     client = make_async(_strict_response_validation=strict)
     response = Response("GET", URL, 200, {}, b"")
-    for target in (model, list[model]):  # type: ignore[valid-type]
+    for target in (model, list[model]):
         value = data.draw(near(target))
         decoded = outcome(client.structure, value, target, response)
         if isinstance(decoded, cf.APIError):

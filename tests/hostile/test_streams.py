@@ -26,8 +26,7 @@ from cfaisearch import _binary
 from cfaisearch._binary import AsyncBinaryResponse
 from cfaisearch._streaming import MAX_EVENT_SIZE, ChatCompletionChunk, SSEDecoder
 from cfaisearch.types.params import MessageParam
-
-from ..conftest import make_async, make_sync
+from tests.support.clients import make_async, make_sync
 
 MESSAGES: list[MessageParam] = [{"role": "user", "content": "Hi?"}]
 CHUNK = {"id": "c1", "type": "text", "score": 0.9, "text": "Welcome.", "item": {"key": "a.md"}}

@@ -15,8 +15,9 @@ import pytest
 from cfaisearch import Cloudflare
 from cfaisearch.emulator import Emulator, EmulatorConfig
 from cfaisearch.testing import TEST_SETTINGS, client_for, seed_documents
+from cfaisearch.types import MessageParam
 
-QUESTION = [{"role": "user", "content": "How do retries back off?"}]
+QUESTION: list[MessageParam] = [{"role": "user", "content": "How do retries back off?"}]
 DOCUMENT = b"# Retries\n\nRetries back off exponentially, with jitter."
 
 

@@ -29,8 +29,16 @@ from yarl import URL
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
 from cfaisearch._transport import _same_origin_target
-
-from ..conftest import ACCOUNT, FAST_RETRIES, TOKEN, ServeFn, envelope, make_async, make_sync
+from cfaisearch.types import MessageParam
+from tests.support.clients import (
+    ACCOUNT,
+    FAST_RETRIES,
+    TOKEN,
+    ServeFn,
+    envelope,
+    make_async,
+    make_sync,
+)
 
 KEY = "legacy-global-key-9f8e7d6c5b4a"
 EMAIL = "owner@example.test"
@@ -40,7 +48,7 @@ JOB = {"id": "j1", "source": "user"}
 JOB_BODY = orjson.dumps(envelope(JOB))
 # Fits both a job and a search result, so one recorder serves either call.
 ANY_RESULT = {**JOB, "chunks": [], "query_kind": "text"}
-MESSAGES = [{"role": "user", "content": "hi"}]
+MESSAGES: list[MessageParam] = [{"role": "user", "content": "hi"}]
 TLS = Path(__file__).parent.parent / "fixtures" / "tls"
 
 
@@ -331,7 +339,7 @@ async def test_no_exception_in_the_chain_carries_a_credential(
         origin = await serve(redirecting(308, lambda r: other))
     else:
         origin = base(await raw.start(handlers[failure]))
-    credentials: dict[str, str] = (
+    credentials: dict[str, Any] = (
         {"api_token": TOKEN} if scheme == "token" else {"api_key": KEY, "api_email": EMAIL}
     )
     client = AsyncCloudflare(
@@ -580,7 +588,12 @@ async def test_pool_size_and_connect_timeout_are_options(raw: RawServers) -> Non
     ) as client:
         await asyncio.gather(*(get_job(client) for _ in range(30)))
     assert connections == 3
-    for bad in ({"connection_pool_size": 0}, {"connect_timeout": 0}, {"max_response_size": -1}):
+    refused: list[dict[str, Any]] = [
+        {"connection_pool_size": 0},
+        {"connect_timeout": 0},
+        {"max_response_size": -1},
+    ]
+    for bad in refused:
         with pytest.raises(ValueError, match=next(iter(bad))):
             AsyncCloudflare(api_token=TOKEN, **bad)
 

@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 
 import cfaisearch as cf
 from cfaisearch.resources._base import segment
-
-from ..conftest import ACCOUNT, make_async
-from ..ops_helpers import sent_requests, settle
+from cfaisearch.types import MessageParam
+from tests.support.clients import ACCOUNT, make_async
+from tests.support.ops import sent_requests, settle
 
 AI_SEARCH = f"/client/v4/accounts/{ACCOUNT}/ai-search"
-MESSAGES = [{"role": "user", "content": "hi"}]
+MESSAGES: list[MessageParam] = [{"role": "user", "content": "hi"}]
 NOT_FOUND = {"success": False, "errors": [{"code": 7002, "message": "not found"}]}
 UPLOAD = {"file": ("a.md", b"text")}
 

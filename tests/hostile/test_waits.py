@@ -21,13 +21,16 @@ from aioresponses import aioresponses
 
 import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
-
-from ..conftest import ACCOUNT, TOKEN, ServeFn, envelope, make_async, make_sync
+from tests.support.clients import ACCOUNT, TOKEN, ServeFn, envelope, make_async, make_sync
 
 Wait = Callable[..., Any]
 
-RUNNING_JOB = {"id": "j", "source": "user", "last_seen_at": "2026-01-01T00:00:00Z"}
-QUEUED_ITEM = {
+RUNNING_JOB: dict[str, object] = {
+    "id": "j",
+    "source": "user",
+    "last_seen_at": "2026-01-01T00:00:00Z",
+}
+QUEUED_ITEM: dict[str, object] = {
     "id": "i",
     "checksum": "c",
     "created_at": "2026-01-01T00:00:00Z",
@@ -101,7 +104,8 @@ async def test_a_silent_server_cannot_stretch_a_wait(
     assert time.monotonic() - started < 3
     assert info.value.last is None
     # The request's own timeout and the wait's deadline race; either is the cause.
-    assert isinstance(info.value.__cause__, (cf.APITimeoutError, TimeoutError))
+    # (asyncio.TimeoutError is TimeoutError from Python 3.11 on, a class of its own on 3.10.)
+    assert isinstance(info.value.__cause__, (cf.APITimeoutError, asyncio.TimeoutError))
 
 
 def test_a_sync_wait_on_a_silent_server_stops_at_its_timeout(silent_base_url: str) -> None:
@@ -147,7 +151,7 @@ async def test_a_server_going_silent_mid_wait_leaves_the_last_state(
     finally:
         release.set()
     assert isinstance(info.value.last, model)
-    assert isinstance(info.value.__cause__, (cf.APITimeoutError, TimeoutError))
+    assert isinstance(info.value.__cause__, (cf.APITimeoutError, asyncio.TimeoutError))
 
 
 @pytest.mark.parametrize("wait", WAITS)
@@ -190,15 +194,17 @@ async def test_bad_durations_are_refused_before_any_request(
 @pytest.mark.parametrize("parameter", ["timeout", "poll_interval"])
 def test_bad_durations_are_refused_by_the_sync_client(mocked: aioresponses, parameter: str) -> None:
     """Rule 6: the same checks through the sync client."""
+    bad: dict[str, Any] = {parameter: math.nan}
     with make_sync() as client, pytest.raises(ValueError, match=f"`{parameter}`"):
-        client.aisearch.instances.jobs.wait("j", id="docs", **{parameter: math.nan})
+        client.aisearch.instances.jobs.wait("j", id="docs", **bad)
     assert mocked.requests == {}
 
 
 @pytest.mark.parametrize("parameter", ["timeout", "poll_interval"])
 async def test_a_duration_must_be_a_number(mocked: aioresponses, parameter: str) -> None:
     """Rule 6: a duration that is not a number is a TypeError naming it."""
+    not_a_number: dict[str, Any] = {parameter: "5"}
     async with make_async() as client:
         with pytest.raises(TypeError, match=f"`{parameter}`"):
-            await client.aisearch.instances.jobs.wait("j", id="docs", **{parameter: "5"})
+            await client.aisearch.instances.jobs.wait("j", id="docs", **not_a_number)
     assert mocked.requests == {}

@@ -25,8 +25,7 @@ from cfaisearch.testing import (  # noqa: F401
     aisearch_env,
     pytest_configure,
 )
-
-from .helpers import BUCKET, BUCKET_FILES
+from tests.support.integration import BUCKET, BUCKET_FILES
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import pytest
 
 from cfaisearch import AsyncCloudflare, NotFoundError
 from cfaisearch.testing import async_seed_documents
-
-from .helpers import DOCS
+from tests.support.integration import DOCS
 
 
 async def test_namespaced_instance_lifecycle(aisearch_async_client: AsyncCloudflare) -> None:

@@ -10,8 +10,7 @@ import pytest
 
 from cfaisearch import AsyncCloudflare, NotFoundError
 from cfaisearch.testing import async_seed_documents
-
-from .helpers import BUCKET_FILES, DOCS, make_r2_instance
+from tests.support.integration import BUCKET_FILES, DOCS, make_r2_instance
 
 LONG = " ".join(f"Sentence {n} explains chunking and retrieval in plain words." for n in range(120))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cfaisearch import AsyncCloudflare, BadRequestError, NotFoundError, WaitTimeoutError
-
-from .helpers import BUCKET, BUCKET_FILES, make_r2_instance
+from cfaisearch.types import Job
+from tests.support.integration import BUCKET, BUCKET_FILES, make_r2_instance
 
 FAST = 0.02  # poll interval of wait() in these tests
 
@@ -63,7 +63,9 @@ async def test_namespaced_jobs_and_cancel(aisearch_async_client: AsyncCloudflare
     slow = await jobs.create("kb", name="team")
     with pytest.raises(WaitTimeoutError) as caught:
         await jobs.wait(slow.id, name="team", id="kb", poll_interval=FAST, timeout=0.1)
-    assert caught.value.last.id == slow.id
+    last = caught.value.last
+    assert isinstance(last, Job)
+    assert last.id == slow.id
     finished = await jobs.wait(slow.id, name="team", id="kb", poll_interval=FAST, timeout=10)
     assert finished.end_reason == "completed"
 

@@ -13,8 +13,7 @@ from cfaisearch import (
 )
 from cfaisearch.emulator import Emulator
 from cfaisearch.testing import async_seed_documents
-
-from .helpers import make_r2_instance
+from tests.support.integration import make_r2_instance
 
 JOBS = r"/instances/kb/jobs$"
 

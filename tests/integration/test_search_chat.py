@@ -6,12 +6,12 @@ import pytest
 
 from cfaisearch import AsyncCloudflare, ChatCompletionChunk, RetrievedChunks
 from cfaisearch.testing import async_seed_documents
+from cfaisearch.types import MessageParam, NamespaceAISearchOptionsParam
 from cfaisearch.types.search import NamespaceSearchChunk, SearchChunk
-
-from .helpers import DOCS
+from tests.support.integration import DOCS
 
 HYBRID = {"index_method": {"vector": True, "keyword": True}}
-QUESTION = [{"role": "user", "content": "How do chat answers stream?"}]
+QUESTION: list[MessageParam] = [{"role": "user", "content": "How do chat answers stream?"}]
 
 
 def keys(chunks: list[SearchChunk] | list[NamespaceSearchChunk]) -> list[str]:
@@ -87,7 +87,7 @@ async def test_chat_completion(seeded: AsyncCloudflare) -> None:
     assert "server-sent events" in str(completion.choices[0].message.content)
     assert keys(completion.chunks)[0] == "guides/streaming.md"
     assert completion.usage is not None
-    assert completion.usage.total_tokens > 0
+    assert (completion.usage.total_tokens or 0) > 0
 
 
 @pytest.mark.aisearch_emulator(stream_delay=0.01)
@@ -149,7 +149,7 @@ async def test_namespace_search_and_chat_across_instances(
         instance="two",
         namespace="team",
     )
-    options = {"instance_ids": ["one", "two", "missing"]}
+    options: NamespaceAISearchOptionsParam = {"instance_ids": ["one", "two", "missing"]}
     result = await aisearch.namespaces.search(
         "team", query="server-sent events", aisearch_options=options
     )

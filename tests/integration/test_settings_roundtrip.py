@@ -17,8 +17,7 @@ import pytest
 from cfaisearch import AsyncCloudflare, Cloudflare
 from cfaisearch.types import InstanceListItem
 from cfaisearch.types.params import _InstanceCreateSettings, _InstanceUpdateSettings
-
-from .helpers import BUCKET, make_r2_instance
+from tests.support.integration import BUCKET, make_r2_instance
 
 CREATE_SETTINGS = _InstanceCreateSettings.__optional_keys__
 UPDATE_SETTINGS = _InstanceUpdateSettings.__optional_keys__

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from cfaisearch import ChatCompletionChunk, Cloudflare, RetrievedChunks
 from cfaisearch.testing import seed_documents
-
-from .helpers import BUCKET_FILES, DOCS, make_r2_instance_sync
+from cfaisearch.types import MessageParam, NamespaceAISearchOptionsParam
+from tests.support.integration import BUCKET_FILES, DOCS, make_r2_instance_sync
 
 FAST = 0.02
-QUESTION = [{"role": "user", "content": "How do chat answers stream?"}]
+QUESTION: list[MessageParam] = [{"role": "user", "content": "How do chat answers stream?"}]
 
 
 def test_namespaces_tokens_and_instances(aisearch_client: Cloudflare) -> None:
@@ -115,7 +115,7 @@ def test_search_and_streamed_chat(aisearch_client: Cloudflare) -> None:
     assert text == plain.choices[0].message.content
 
     namespaces = aisearch_client.aisearch.namespaces
-    options = {"instance_ids": ["one", "two"]}
+    options: NamespaceAISearchOptionsParam = {"instance_ids": ["one", "two"]}
     merged = namespaces.search("team", query="server-sent events", aisearch_options=options)
     assert {c.instance_id for c in merged.chunks} == {"one"}
     chat = namespaces.chat_completions("team", messages=QUESTION, aisearch_options=options)

@@ -28,10 +28,9 @@ from yarl import URL
 from cfaisearch._binary import AsyncBinaryResponse, BinaryResponse
 from cfaisearch._converter import converter, make_converter
 from cfaisearch._pagination import AsyncPaginator, Page, SyncPager
+from tests.support.clients import ACCOUNT, BASE, envelope, make_async, make_sync
 
-from .conftest import ACCOUNT, BASE, envelope, make_async, make_sync
-
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 STRICT = make_converter(strict=True)
 ROOT = f"{BASE}/accounts/{ACCOUNT}/ai-search"
 KINDS = ("async", "sync")

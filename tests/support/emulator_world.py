@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -172,12 +173,11 @@ async def populate(world: World) -> None:
     )
     job = await world.ok("POST", f"/instances/{R2_INSTANCE}/jobs", {"description": "first"})
     world.job_id = job["id"]
-    # A running job keeps adding log lines; snapshots compare a settled world.
-    for _ in range(200):
-        if (await world.ok("GET", f"/instances/{R2_INSTANCE}/jobs/{world.job_id}")).get("ended_at"):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"job {world.job_id} did not end")
+    # A running job still adds log lines, which would change a snapshot taken now.
+    deadline = time.monotonic() + 30
+    while (await world.ok("GET", f"/instances/{R2_INSTANCE}/jobs/{job['id']}"))["ended_at"] is None:
+        assert time.monotonic() < deadline, "the job of the populated emulator never ended"
+        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
