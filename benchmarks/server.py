@@ -23,7 +23,8 @@ from fixtures import API_TOKEN, envelope, instance_list_item, job, list_envelope
 
 __all__ = ["ServerProcess"]
 
-_PREFIX = "/client/v4/accounts/{account_id}/ai-search/instances"
+# The namespaced paths the SDKs point new code to.
+_PREFIX = "/client/v4/accounts/{account_id}/ai-search/namespaces/{name}/instances"
 _UNAUTHORIZED = b'{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],\
 "messages":[],"result":null}'
 

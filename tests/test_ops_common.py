@@ -54,6 +54,10 @@ from .ops_helpers import (
     unset_fields,
 )
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 ALL_OPS: list[Op] = [
     *test_ops_instances.OPS,
     *test_ops_namespaces.OPS,

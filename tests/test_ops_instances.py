@@ -31,6 +31,10 @@ from .ops_helpers import (
     strict,
 )
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 INSTANCE = fixture("instance")
 LIST_INFO = {"page": 2, "per_page": 1, "count": 1, "total_count": 2}
 MESSAGES = [

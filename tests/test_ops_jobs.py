@@ -25,6 +25,10 @@ from .ops_helpers import (
     strict,
 )
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 JOB = fixture("job")
 JOBS = "/namespaces/default/instances/docs-search/jobs"
 RUNNING = {**JOB, "ended_at": None, "end_reason": None}

@@ -32,6 +32,10 @@ from cfaisearch._transport import _same_origin_target
 
 from ..conftest import ACCOUNT, FAST_RETRIES, TOKEN, ServeFn, envelope, make_async, make_sync
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 KEY = "legacy-global-key-9f8e7d6c5b4a"
 EMAIL = "owner@example.test"
 SECRETS = (TOKEN, KEY, EMAIL)

@@ -24,6 +24,10 @@ from cfaisearch import AsyncCloudflare, Cloudflare
 
 from ..conftest import ACCOUNT, TOKEN, ServeFn, envelope, make_async, make_sync
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 Wait = Callable[..., Any]
 
 RUNNING_JOB = {"id": "j", "source": "user", "last_seen_at": "2026-01-01T00:00:00Z"}

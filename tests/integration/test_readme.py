@@ -20,8 +20,10 @@ INSTANCE = "my-ai-search"  # the instance the README's examples use
 def readme_account(aisearch_env: dict[str, str], aisearch_client: Cloudflare) -> None:
     """An account like the README reader's: an instance with a source, synced once."""
     make_r2_instance_sync(aisearch_client, INSTANCE)
-    jobs = aisearch_client.aisearch.instances.jobs
-    jobs.wait(jobs.create(INSTANCE).id, id=INSTANCE, poll_interval=0.02)
+    jobs = aisearch_client.aisearch.namespaces.instances.jobs
+    jobs.wait(
+        jobs.create(INSTANCE, name="default").id, name="default", id=INSTANCE, poll_interval=0.02
+    )
 
 
 def test_the_readme_has_python_examples() -> None:
