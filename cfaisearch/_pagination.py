@@ -252,6 +252,13 @@ class SyncPager(Generic[_T]):
     # -- the official SDK's page calls; the pager stands for its (first) page --
 
     @classmethod
+    def of_page(cls, portal: Portal, page: Page[_T]) -> SyncPager[_T]:
+        """A pager standing for ``page``, fetched by a paginator (a raw list's first page)."""
+        if page._paginator is None:
+            raise ValueError("`page` was not fetched by a paginator")
+        return cls._at(portal, page._paginator, page)
+
+    @classmethod
     def _at(cls, portal: Portal, paginator: AsyncPaginator[_T], page: Page[_T]) -> SyncPager[_T]:
         """A pager standing for ``page``, a later page of the same walk."""
         pager = cls.__new__(cls)

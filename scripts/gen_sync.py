@@ -189,14 +189,18 @@ def twin_import(twin: str | None) -> str:
     return f"{WRAPPER_IMPORTS[twin]}\n" if twin is not None else ""
 
 
-def raw_annotation(annotation: ast.expr | None, name: str) -> ast.Subscript:
+def raw_annotation(annotation: ast.expr | None, name: str, *, sync: bool = False) -> ast.Subscript:
     """``AsyncRawResponse[<result>]``, a lazy result replaced by what its first request
-    returns (the sync twins' rewriting makes it ``RawResponse``)."""
+    returns (the sync twins' rewriting makes it ``RawResponse``).
+
+    For the sync twins (``sync``) a list stays a paginator: the sync facade's
+    ``SyncPager`` stands for a page, as the official SDK's sync page does.
+    """
     if annotation is None:
         raise GenerationError(f"{name} has no return annotation")
     result = copy.deepcopy(annotation)
     outer = outer_name(result)
-    if outer in FIRST_REQUEST and isinstance(result, ast.Subscript):
+    if outer in FIRST_REQUEST and isinstance(result, ast.Subscript) and not sync:
         result = ast.Subscript(ast.Name(FIRST_REQUEST[outer][0], ast.Load()), result.slice)
     return ast.Subscript(ast.Name("AsyncRawResponse", ast.Load()), result, ast.Load())
 
@@ -334,11 +338,14 @@ def raw_sync_method(
         twin = sync_name(cls) + RAW_SUFFIX
         body = sub_resource_body(module, twin, f"self._portal, self._async.{node.name}")
         return function(node, body, ast.Name(twin, ast.Load()))
-    returns = raw_annotation(node.returns, node.name)
+    returns = raw_annotation(node.returns, node.name, sync=True)
     if is_overload(node):
         return function(node, statements("..."), returns, rewriter=rewriter)
     result = portal_call(node.name, args)
-    value, wrapper = wrapped("value", returns.slice, fired)
+    if outer_name(node.returns) in FIRST_REQUEST:  # the first page, as a pager
+        value, wrapper = "SyncPager.of_page(self._portal, value)", "SyncPager"
+    else:
+        value, wrapper = wrapped("value", returns.slice, fired)
     if wrapper is not None:
         fired["raw sync twin"] += 1
         result += f".to_sync(lambda value: {value})"
@@ -372,7 +379,7 @@ def streaming_method(
     manager = "ResponseContextManager" if rewriter is not None else "AsyncResponseContextManager"
     returns = ast.Subscript(
         ast.Name("AsyncResponseContextManager", ast.Load()),
-        raw_annotation(node.returns, node.name).slice,
+        raw_annotation(node.returns, node.name, sync=rewriter is not None).slice,
         ast.Load(),
     )
     if is_overload(node):

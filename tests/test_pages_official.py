@@ -106,6 +106,13 @@ async def test_sync_pager_has_the_official_helpers(serve: ServeFn) -> None:
             assert not last.has_next_page()
             with pytest.raises(RuntimeError):
                 last.get_next_page()
+            # A raw list parses to a pager too, as the official sync page does.
+            jobs = client.aisearch.namespaces.instances.jobs
+            raw = jobs.with_raw_response.list("docs", name="default", per_page=2)
+            assert isinstance(raw.parse(), SyncPager)
+            assert ids(raw.parse()) == ["j1", "j2", "j3", "j4", "j5"]
+            with jobs.with_streaming_response.list("docs", name="default", per_page=2) as r:
+                assert ids(r.parse().get_next_page().result) == ["j3", "j4"]
 
     await asyncio.to_thread(use_sync_client)
 

@@ -19,7 +19,7 @@ from ..resources._base import (
 )
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._streaming import ChatCompletionStream
@@ -579,11 +579,13 @@ class InstancesWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[InstanceListItem]]:
+    ) -> RawResponse[SyncPager[InstanceListItem]]:
         """List the instances, page by page (iterate for all).
 
         ``search`` matches part of the id.
         """
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             account_id=account_id,
@@ -595,7 +597,7 @@ class InstancesWithRawResponse:
             per_page=per_page,
             search=search,
             **options,
-        ).to_sync()
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     @deprecated_alias("aisearch.instances.delete", "aisearch.namespaces.instances.delete")
     def delete(
@@ -899,7 +901,7 @@ class InstancesWithStreamingResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> ResponseContextManager[Page[InstanceListItem]]:
+    ) -> ResponseContextManager[SyncPager[InstanceListItem]]:
         """List the instances, page by page (iterate for all).
 
         ``search`` matches part of the id.

@@ -13,7 +13,7 @@ from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
     from .._binary import BinaryResponse
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._with_raw.items import AsyncItemsWithRawResponse
@@ -323,12 +323,14 @@ class ItemsWithRawResponse:
         source: str | None = None,
         status: ItemStatus | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Item]]:
+    ) -> RawResponse[SyncPager[Item]]:
         """List the items of instance ``id``, page by page (iterate for every item).
 
         ``metadata_filter`` is a JSON filter such as ``'{"folder": "docs/"}'``;
         ``source`` is a ``source_id`` (``"builtin"`` for uploads).
         """
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             id,
@@ -344,7 +346,7 @@ class ItemsWithRawResponse:
             source=source,
             status=status,
             **options,
-        ).to_sync()
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     def upload(
         self,
@@ -569,7 +571,7 @@ class ItemsWithStreamingResponse:
         source: str | None = None,
         status: ItemStatus | None = None,
         **options: Unpack[RequestOptions],
-    ) -> ResponseContextManager[Page[Item]]:
+    ) -> ResponseContextManager[SyncPager[Item]]:
         """List the items of instance ``id``, page by page (iterate for every item).
 
         ``metadata_filter`` is a JSON filter such as ``'{"folder": "docs/"}'``;

@@ -13,7 +13,7 @@ from .._raw import ResponseContextManager
 from ..resources._base import deprecated_alias
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._with_raw.jobs import AsyncJobsWithRawResponse
@@ -170,11 +170,13 @@ class JobsWithRawResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Job]]:
+    ) -> RawResponse[SyncPager[Job]]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list, id, account_id=account_id, page=page, per_page=per_page, **options
-        ).to_sync()
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     @deprecated_alias("aisearch.instances.jobs.get", "aisearch.namespaces.instances.jobs.get")
     def get(
@@ -269,7 +271,7 @@ class JobsWithStreamingResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> ResponseContextManager[Page[Job]]:
+    ) -> ResponseContextManager[SyncPager[Job]]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
         return ResponseContextManager(
             lambda: self._raw.list(

@@ -12,7 +12,7 @@ from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
 from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._streaming import ChatCompletionStream
@@ -619,11 +619,13 @@ class NamespaceInstancesWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[InstanceListItem]]:
+    ) -> RawResponse[SyncPager[InstanceListItem]]:
         """List the instances of namespace ``name``, page by page (iterate for all).
 
         ``search`` matches part of the id.
         """
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             name,
@@ -636,7 +638,7 @@ class NamespaceInstancesWithRawResponse:
             per_page=per_page,
             search=search,
             **options,
-        ).to_sync()
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     def delete(
         self,
@@ -973,7 +975,7 @@ class NamespaceInstancesWithStreamingResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> ResponseContextManager[Page[InstanceListItem]]:
+    ) -> ResponseContextManager[SyncPager[InstanceListItem]]:
         """List the instances of namespace ``name``, page by page (iterate for all).
 
         ``search`` matches part of the id.

@@ -12,7 +12,7 @@ from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
 from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._with_raw.namespace_jobs import AsyncNamespaceJobsWithRawResponse
@@ -227,8 +227,10 @@ class NamespaceJobsWithRawResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Job]]:
+    ) -> RawResponse[SyncPager[Job]]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             id,
@@ -237,7 +239,7 @@ class NamespaceJobsWithRawResponse:
             page=page,
             per_page=per_page,
             **options,
-        ).to_sync()
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     def get(
         self,
@@ -355,7 +357,7 @@ class NamespaceJobsWithStreamingResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> ResponseContextManager[Page[Job]]:
+    ) -> ResponseContextManager[SyncPager[Job]]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
         return ResponseContextManager(
             lambda: self._raw.list(

@@ -12,7 +12,7 @@ from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
 from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._streaming import ChatCompletionStream
@@ -296,8 +296,10 @@ class NamespacesWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Namespace]]:
+    ) -> RawResponse[SyncPager[Namespace]]:
         """List namespaces, page by page; ``search`` matches part of a name or description."""
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             account_id=account_id,
@@ -305,7 +307,7 @@ class NamespacesWithRawResponse:
             per_page=per_page,
             search=search,
             **options,
-        ).to_sync()
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     def delete(
         self, name: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
@@ -483,7 +485,7 @@ class NamespacesWithStreamingResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> ResponseContextManager[Page[Namespace]]:
+    ) -> ResponseContextManager[SyncPager[Namespace]]:
         """List namespaces, page by page; ``search`` matches part of a name or description."""
         return ResponseContextManager(
             lambda: self._raw.list(

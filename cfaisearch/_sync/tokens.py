@@ -11,7 +11,7 @@ from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
 from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._with_raw.tokens import AsyncTokensWithRawResponse
@@ -194,8 +194,10 @@ class TokensWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Token]]:
+    ) -> RawResponse[SyncPager[Token]]:
         """List tokens, page by page; ``search`` matches part of a name."""
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             account_id=account_id,
@@ -203,7 +205,7 @@ class TokensWithRawResponse:
             per_page=per_page,
             search=search,
             **options,
-        ).to_sync()
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     def delete(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
@@ -288,7 +290,7 @@ class TokensWithStreamingResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> ResponseContextManager[Page[Token]]:
+    ) -> ResponseContextManager[SyncPager[Token]]:
         """List tokens, page by page; ``search`` matches part of a name."""
         return ResponseContextManager(
             lambda: self._raw.list(
