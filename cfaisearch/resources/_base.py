@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 import math
 import re
 import sys
@@ -100,6 +101,10 @@ def deprecated_alias(old: str, new: str) -> Callable[[_F], _F]:
             finally:
                 _in_deprecated_call.reset(token)
 
+        # Still a coroutine function to introspection, where Python can say so (3.12+).
+        mark = getattr(inspect, "markcoroutinefunction", None)
+        if mark is not None and inspect.iscoroutinefunction(method):
+            mark(warn_then_call)
         return warn_then_call  # type: ignore[return-value]
 
     return decorate
