@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import aiohttp
 import orjson
-from fixtures import ACCOUNT_ID, API_TOKEN, INSTANCE_ID, JOB_ID
+from fixtures import ACCOUNT_ID, API_TOKEN, INSTANCE_ID, JOB_ID, NAMESPACE
 
 import cfaisearch
 
@@ -61,7 +61,7 @@ class RawAiohttp:
         self.name = name
         self._loads = loads
         self._headers = {"Authorization": f"Bearer {API_TOKEN}", "Accept": "application/json"}
-        instances = f"{base_url}/accounts/{ACCOUNT_ID}/ai-search/instances"
+        instances = f"{base_url}/accounts/{ACCOUNT_ID}/ai-search/namespaces/{NAMESPACE}/instances"
         self._job_url = f"{instances}/{INSTANCE_ID}/jobs/{JOB_ID}"
         self._jobs_url = f"{instances}/{INSTANCE_ID}/jobs"
         self._instances_url = instances
@@ -97,13 +97,15 @@ class CfaisearchAsync:
         )
 
     async def get_job(self) -> str:
-        return (await self._client.aisearch.instances.jobs.get(JOB_ID, id=INSTANCE_ID)).id
+        jobs = self._client.aisearch.namespaces.instances.jobs
+        return (await jobs.get(JOB_ID, name=NAMESPACE, id=INSTANCE_ID)).id
 
     async def list_jobs(self) -> int:
-        return len(await self._client.aisearch.instances.jobs.list(INSTANCE_ID))
+        jobs = self._client.aisearch.namespaces.instances.jobs
+        return len(await jobs.list(INSTANCE_ID, name=NAMESPACE))
 
     async def list_instances(self) -> int:
-        return len(await self._client.aisearch.instances.list())
+        return len(await self._client.aisearch.namespaces.instances.list(NAMESPACE))
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -118,13 +120,15 @@ class CfaisearchSync:
         )
 
     def get_job(self) -> str:
-        return self._client.aisearch.instances.jobs.get(JOB_ID, id=INSTANCE_ID).id
+        jobs = self._client.aisearch.namespaces.instances.jobs
+        return jobs.get(JOB_ID, name=NAMESPACE, id=INSTANCE_ID).id
 
     def list_jobs(self) -> int:
-        return len(self._client.aisearch.instances.jobs.list(INSTANCE_ID).result)
+        jobs = self._client.aisearch.namespaces.instances.jobs
+        return len(jobs.list(INSTANCE_ID, name=NAMESPACE).result)
 
     def list_instances(self) -> int:
-        return len(self._client.aisearch.instances.list().result)
+        return len(self._client.aisearch.namespaces.instances.list(NAMESPACE).result)
 
     def close(self) -> None:
         self._client.close()
@@ -139,15 +143,17 @@ class OfficialAsync:
         self._client = cloudflare.AsyncCloudflare(api_token=API_TOKEN, base_url=base_url)
 
     async def get_job(self) -> str:
-        jobs = self._client.aisearch.instances.jobs
-        return (await jobs.get(JOB_ID, account_id=ACCOUNT_ID, id=INSTANCE_ID)).id
+        jobs = self._client.aisearch.namespaces.instances.jobs
+        return (await jobs.get(JOB_ID, account_id=ACCOUNT_ID, name=NAMESPACE, id=INSTANCE_ID)).id
 
     async def list_jobs(self) -> int:
-        jobs = self._client.aisearch.instances.jobs
-        return len((await jobs.list(INSTANCE_ID, account_id=ACCOUNT_ID)).result)
+        jobs = self._client.aisearch.namespaces.instances.jobs
+        page = await jobs.list(INSTANCE_ID, account_id=ACCOUNT_ID, name=NAMESPACE)
+        return len(page.result)
 
     async def list_instances(self) -> int:
-        return len((await self._client.aisearch.instances.list(account_id=ACCOUNT_ID)).result)
+        instances = self._client.aisearch.namespaces.instances
+        return len((await instances.list(NAMESPACE, account_id=ACCOUNT_ID)).result)
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -162,15 +168,16 @@ class OfficialSync:
         self._client = cloudflare.Cloudflare(api_token=API_TOKEN, base_url=base_url)
 
     def get_job(self) -> str:
-        jobs = self._client.aisearch.instances.jobs
-        return jobs.get(JOB_ID, account_id=ACCOUNT_ID, id=INSTANCE_ID).id
+        jobs = self._client.aisearch.namespaces.instances.jobs
+        return jobs.get(JOB_ID, account_id=ACCOUNT_ID, name=NAMESPACE, id=INSTANCE_ID).id
 
     def list_jobs(self) -> int:
-        jobs = self._client.aisearch.instances.jobs
-        return len(jobs.list(INSTANCE_ID, account_id=ACCOUNT_ID).result)
+        jobs = self._client.aisearch.namespaces.instances.jobs
+        return len(jobs.list(INSTANCE_ID, account_id=ACCOUNT_ID, name=NAMESPACE).result)
 
     def list_instances(self) -> int:
-        return len(self._client.aisearch.instances.list(account_id=ACCOUNT_ID).result)
+        instances = self._client.aisearch.namespaces.instances
+        return len(instances.list(NAMESPACE, account_id=ACCOUNT_ID).result)
 
     def close(self) -> None:
         self._client.close()

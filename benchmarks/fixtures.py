@@ -14,6 +14,7 @@ __all__ = [
     "ACCOUNT_ID",
     "API_TOKEN",
     "INSTANCE_ID",
+    "NAMESPACE",
     "JOB_ID",
     "envelope",
     "instance_list_item",
@@ -24,6 +25,7 @@ __all__ = [
 ACCOUNT_ID: Final = "0123456789abcdef0123456789abcdef"
 API_TOKEN: Final = "bench-token-not-a-secret"
 INSTANCE_ID: Final = "bench-docs"
+NAMESPACE: Final = "default"
 JOB_ID: Final = "9f2c1e7a-5b1d-4c1e-9a0e-2f6d3c4b5a69"
 
 

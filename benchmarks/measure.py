@@ -226,7 +226,7 @@ def list_decode(
 
 
 _OURS = f"api_token={API_TOKEN!r}, account_id={ACCOUNT_ID!r}"
-_READY = "import {}\nc = {}({})\nc.aisearch.instances.jobs"
+_READY = "import {}\nc = {}({})\nc.aisearch.namespaces.instances.jobs"
 STARTUP_SNIPPETS: dict[str, str] = {
     "import aiohttp": "import aiohttp",
     "import cfaisearch": "import cfaisearch",

@@ -31,7 +31,8 @@ from fixtures import (
 
 __all__ = ["ServerProcess"]
 
-_PREFIX = "/client/v4/accounts/{account_id}/ai-search/instances"
+# The namespaced paths the SDKs point new code to.
+_PREFIX = "/client/v4/accounts/{account_id}/ai-search/namespaces/{name}/instances"
 _ITEMS = "/client/v4/accounts/{account_id}/ai-search/namespaces/{name}/instances/{id}/items"
 STREAM_DELTAS = 2000
 SEARCH_CHUNKS = 50

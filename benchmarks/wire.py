@@ -45,7 +45,10 @@ class RawWire:
 
     def __init__(self, base_url: str) -> None:
         self._headers = {"Authorization": f"Bearer {API_TOKEN}"}
-        instance = f"{base_url}/accounts/{ACCOUNT_ID}/ai-search/instances/{INSTANCE_ID}"
+        instance = (
+            f"{base_url}/accounts/{ACCOUNT_ID}/ai-search/namespaces/{_NAMESPACE}"
+            f"/instances/{INSTANCE_ID}"
+        )
         self._chat_url = f"{instance}/chat/completions"
         self._search_url = f"{instance}/search"
         self._download_url = (
@@ -101,9 +104,11 @@ class CfaisearchWireAsync:
         )
 
     async def stream(self, first_only: bool = False) -> int:
-        instances = self._client.aisearch.instances
+        instances = self._client.aisearch.namespaces.instances
         events = 0
-        stream = await instances.chat_completions(INSTANCE_ID, messages=_MESSAGES, stream=True)
+        stream = await instances.chat_completions(
+            INSTANCE_ID, name=_NAMESPACE, messages=_MESSAGES, stream=True
+        )
         async with stream:
             async for _ in stream:
                 events += 1
@@ -112,7 +117,13 @@ class CfaisearchWireAsync:
         return events
 
     async def search(self) -> int:
-        return len((await self._client.aisearch.instances.search(INSTANCE_ID, query=_QUERY)).chunks)
+        return len(
+            (
+                await self._client.aisearch.namespaces.instances.search(
+                    INSTANCE_ID, name=_NAMESPACE, query=_QUERY
+                )
+            ).chunks
+        )
 
     async def download(self) -> int:
         items = self._client.aisearch.namespaces.instances.items
@@ -135,9 +146,11 @@ class CfaisearchWireSync:
         )
 
     def stream(self, first_only: bool = False) -> int:
-        instances = self._client.aisearch.instances
+        instances = self._client.aisearch.namespaces.instances
         events = 0
-        with instances.chat_completions(INSTANCE_ID, messages=_MESSAGES, stream=True) as stream:
+        with instances.chat_completions(
+            INSTANCE_ID, name=_NAMESPACE, messages=_MESSAGES, stream=True
+        ) as stream:
             for _ in stream:
                 events += 1
                 if first_only:
@@ -145,7 +158,11 @@ class CfaisearchWireSync:
         return events
 
     def search(self) -> int:
-        return len(self._client.aisearch.instances.search(INSTANCE_ID, query=_QUERY).chunks)
+        return len(
+            self._client.aisearch.namespaces.instances.search(
+                INSTANCE_ID, name=_NAMESPACE, query=_QUERY
+            ).chunks
+        )
 
     def download(self) -> int:
         items = self._client.aisearch.namespaces.instances.items

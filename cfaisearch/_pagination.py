@@ -7,12 +7,27 @@ asks for a page it can tell is empty. A server that ignores ``page`` (and so
 answers the same page again) ends the walk with :class:`PaginationError`
 instead of looping. The sync facade wraps the same object in
 :class:`SyncPager`, fetching one page per call on the client's private loop.
+
+Pages also answer the official SDK's calls: ``has_next_page()``,
+``next_page_info()``, ``get_next_page()`` and ``iter_pages()``. Lists that page
+by cursor or offset (item logs, item chunks) are walked by
+:func:`walk_entries`: iterating such a page gives every entry, fetching the
+following pages as it goes.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
+import weakref
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, Protocol, TypeVar
 
 import attrs
 
@@ -22,9 +37,20 @@ from .types.shared import ResultInfo
 if TYPE_CHECKING:
     from ._portal import Portal
 
-__all__ = ["AsyncPaginator", "Page", "SyncPager"]
+__all__ = [
+    "AsyncPaginator",
+    "EntryWalk",
+    "Page",
+    "PageInfo",
+    "SyncPager",
+    "iterate_entries",
+    "walk_entries",
+    "walkable",
+    "with_portal",
+]
 
 _T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
 
 
 def _count(value: object) -> int | None:
@@ -44,9 +70,43 @@ class Page(Generic[_T]):
     """How many items the walk saw before this page; None for the first page."""
     _walked: dict[int, int] | None = attrs.field(default=None, repr=False, eq=False)
     """The walk so far: the page number of each set of items (see :func:`_fingerprint`)."""
+    _paginator: AsyncPaginator[_T] | None = attrs.field(default=None, repr=False, eq=False)
+    """What fetches the following pages (None: this page stands alone)."""
 
     def __iter__(self) -> Iterator[_T]:
+        """This page's items (``async for`` walks the following pages too)."""
         return iter(self.result)
+
+    async def __aiter__(self) -> AsyncIterator[_T]:
+        """Every item from this page on, fetching each following page when reached."""
+        async for page in self.iter_pages():
+            for item in page.result:
+                yield item
+
+    def next_page_info(self) -> PageInfo | None:
+        """The query of the following page, or None when this page is the last."""
+        return PageInfo(params={"page": self.number + 1}) if self.has_next_page() else None
+
+    async def get_next_page(self) -> Page[_T]:
+        """The following page; check :meth:`has_next_page` first."""
+        following = await self._following()
+        if following is None:
+            raise RuntimeError(
+                "No next page expected; check `.has_next_page()` before `.get_next_page()`"
+            )
+        return following
+
+    async def iter_pages(self) -> AsyncIterator[Page[_T]]:
+        """This page and each following one, fetched when the loop reaches it."""
+        page: Page[_T] | None = self
+        while page is not None:
+            yield page
+            page = await page._following()
+
+    async def _following(self) -> Page[_T] | None:
+        if self._paginator is None:
+            return None
+        return await self._paginator.next_page(self)
 
     def __len__(self) -> int:
         return len(self.result)
@@ -100,7 +160,7 @@ class AsyncPaginator(Generic[_T]):
         """The first page (fetched once, then remembered)."""
         if self._first is None:
             page = await self._fetch(self._first_number)
-            self._first = attrs.evolve(page, number=self._first_number or 1)
+            self._first = attrs.evolve(page, number=self._first_number or 1, paginator=self)
         return self._first
 
     async def next_page(self, page: Page[_T]) -> Page[_T] | None:
@@ -122,7 +182,11 @@ class AsyncPaginator(Generic[_T]):
             if earlier != number:
                 self._stuck(number, f"answered the same items as page {earlier}")
         return attrs.evolve(
-            fetched, number=number, items_before=page._items_through(), walked=walked
+            fetched,
+            number=number,
+            items_before=page._items_through(),
+            walked=walked,
+            paginator=self,
         )
 
     def _stuck(self, number: int, what: str) -> NoReturn:
@@ -142,6 +206,10 @@ class AsyncPaginator(Generic[_T]):
         while page is not None:
             yield page
             page = await self.next_page(page)
+
+    def iter_pages(self) -> AsyncIterator[Page[_T]]:
+        """Every page in turn, starting with the first (the official SDK's name)."""
+        return self.pages()
 
     async def __aiter__(self) -> AsyncIterator[_T]:
         async for page in self.pages():
@@ -180,3 +248,112 @@ class SyncPager(Generic[_T]):
     def __iter__(self) -> Iterator[_T]:
         for page in self.pages():
             yield from page.result
+
+    # -- the official SDK's page calls; the pager stands for its (first) page --
+
+    @classmethod
+    def of_page(cls, portal: Portal, page: Page[_T]) -> SyncPager[_T]:
+        """A pager standing for ``page``, fetched by a paginator (a raw list's first page)."""
+        if page._paginator is None:
+            raise ValueError("`page` was not fetched by a paginator")
+        return cls._at(portal, page._paginator, page)
+
+    @classmethod
+    def _at(cls, portal: Portal, paginator: AsyncPaginator[_T], page: Page[_T]) -> SyncPager[_T]:
+        """A pager standing for ``page``, a later page of the same walk."""
+        pager = cls.__new__(cls)
+        pager._portal = portal
+        pager._paginator = paginator
+        pager._first = page
+        return pager
+
+    def has_next_page(self) -> bool:
+        """Whether a following page can hold items, judging by this page's counts."""
+        return self._first.has_next_page()
+
+    def next_page_info(self) -> PageInfo | None:
+        """The query of the following page, or None when this page is the last."""
+        return self._first.next_page_info()
+
+    def get_next_page(self) -> SyncPager[_T]:
+        """The following page; check :meth:`has_next_page` first."""
+        following = self._portal.call(self._paginator.next_page, self._first)
+        if following is None:
+            raise RuntimeError(
+                "No next page expected; check `.has_next_page()` before `.get_next_page()`"
+            )
+        return SyncPager._at(self._portal, self._paginator, following)
+
+    def iter_pages(self) -> Iterator[SyncPager[_T]]:
+        """This page and each following one, fetched when the loop reaches it."""
+        for page in self.pages():
+            yield SyncPager._at(self._portal, self._paginator, page)
+
+
+@attrs.frozen(kw_only=True)
+class PageInfo:
+    """What the next request of a walk asks for (the official SDK's ``next_page_info()``)."""
+
+    params: Mapping[str, object]
+
+
+# -- lists that page by cursor or offset ---------------------------------------------------
+
+_P = TypeVar("_P", bound="_WalkablePage[Any]")
+
+
+class _WalkablePage(Protocol[_T_co]):
+    @property
+    def result(self) -> Sequence[_T_co]: ...
+
+
+@attrs.frozen(kw_only=True)
+class EntryWalk(Generic[_P]):
+    """How a cursor or offset page reaches the page after it."""
+
+    following: Callable[[_P, set[object]], Awaitable[_P | None]]
+    """The page after the given one, or None at the end; raises PaginationError if stuck.
+
+    The set is the walk's own record of what it has seen, for ``following`` to fill."""
+    portal: Portal | None = None
+    """The sync client's portal, for a plain ``for`` loop to fetch on (None: async client)."""
+
+
+# Each walkable page's walk, by the page's id while it lives. Kept beside the
+# page, not in it: the page is a model, decoded from whatever the server sends.
+_walks: Final[dict[int, EntryWalk[Any]]] = {}
+
+
+def walkable(page: _P, following: Callable[[_P, set[object]], Awaitable[_P | None]]) -> _P:
+    """``page`` (just decoded) made walkable: ``following`` fetches the page after one."""
+    key = id(page)
+    _walks[key] = EntryWalk(following=following)
+    weakref.finalize(page, _walks.pop, key, None)
+    return page
+
+
+def with_portal(portal: Portal, page: _P) -> _P:
+    """``page`` (just returned to the sync client) with its walk bound to ``portal``."""
+    walk = _walks.get(id(page))
+    if walk is not None:
+        _walks[id(page)] = attrs.evolve(walk, portal=portal)
+    return page
+
+
+async def walk_entries(page: _P) -> AsyncIterator[Any]:
+    """Every entry of ``page`` and of the pages after it, each fetched when reached."""
+    current: _P | None = page
+    walked: set[object] = set()  # each walk, even from the same page, starts afresh
+    while current is not None:
+        for entry in current.result:
+            yield entry
+        walk = _walks.get(id(current))
+        current = None if walk is None else await walk.following(current, walked)
+
+
+def iterate_entries(page: _P) -> Iterator[Any]:
+    """``for entry in page``: every entry with the sync client, this page's with the async one."""
+    walk = _walks.get(id(page))
+    if walk is None or walk.portal is None:
+        return iter(page.result)
+    return walk.portal.iterate(lambda: walk_entries(page))

@@ -21,6 +21,7 @@ import asyncio
 import inspect
 import sys
 import typing
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -43,7 +44,7 @@ OUTPUT: Final = ROOT / "docs" / "api.md"
 SYNC_PACKAGE: Final = ROOT / "cfaisearch" / "_sync"
 TREE_ROOT: Final = "client.aisearch"
 # Not an API method: every resource has it (documented in the page's intro).
-NOT_METHODS: Final = frozenset({"with_raw_response"})
+NOT_METHODS: Final = frozenset({"with_raw_response", "with_streaming_response"})
 
 # Required arguments that are neither strings nor Literals, by parameter name.
 SAMPLES: Final[Mapping[str, object]] = {
@@ -68,9 +69,11 @@ Paths are relative to the client's `base_url`; `{account_id}` is the call's
 `account_id`, or the client's when omitted. Every API method also accepts the
 per-call options `timeout`, `max_retries`, `extra_headers`, `extra_query` and
 `extra_body`, and every resource has `with_raw_response`, whose methods return
-the HTTP response with the parsed result. Methods marked *polls* are helpers
-that repeat the request shown until the job or item is done, or their `timeout`
-runs out.
+the HTTP response with the parsed result, and `with_streaming_response`, whose
+methods return a context manager around it. The top-level `instances` family is
+deprecated: each call warns, naming its `namespaces.instances` equivalent.
+Methods marked *polls* are helpers that repeat the request shown until the job
+or item is done, or their `timeout` runs out.
 
 COUNTS
 """
@@ -112,6 +115,7 @@ class _Recorded(Exception):
 def _polls(method: Callable[..., object]) -> bool:
     """Whether ``method`` calls ``poll`` (which runs each request as a task of its own)."""
     function = getattr(method, "__func__", method)  # the resource's methods arrive bound
+    function = inspect.unwrap(function)  # past a deprecation warning's wrapper
     return "poll" in function.__code__.co_names
 
 
@@ -163,9 +167,12 @@ async def _request_of(method: Callable[..., object], where: str) -> tuple[str, s
     """The verb, path template and polling flag of the first request ``method`` sends."""
     arguments = _arguments(method, where)
     try:
-        result = method(**arguments)
-        if inspect.isawaitable(result):  # a coroutine, or a lazy paginator
-            await result
+        # The deprecated top-level family is listed too: calling it warns.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            result = method(**arguments)
+            if inspect.isawaitable(result):  # a coroutine, or a lazy paginator
+                await result
     except _Recorded as recorded:
         names = {_placeholder(name): name for name in arguments}
         path = "/".join(

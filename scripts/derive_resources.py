@@ -11,7 +11,8 @@ Two things, both run by scripts/gen_sync.py before it builds the facade:
   ``resources/jobs.py`` are the namespaced modules without the namespace:
   the ``name`` parameter, the ``"namespaces", segment("name", name)`` path
   prefix and the words about it go, and so does every member that has no
-  top-level twin in ``cfaisearch/_operations.py``.
+  top-level twin in ``cfaisearch/_operations.py``. Each public method warns,
+  when called, with a ``DeprecationWarning`` naming its namespaced equivalent.
 
 Everything is read from this checkout's files (``ast``, and the registry
 module loaded by path), never from an installed ``cfaisearch``.
@@ -193,7 +194,7 @@ TWINS = (
         classes={
             "AsyncNamespaceInstances": (
                 "AsyncInstances",
-                "AI Search instances, addressed by id alone.",
+                "Deprecated, use ``namespaces.instances``: AI Search instances, by id alone.",
             )
         },
     ),
@@ -205,7 +206,7 @@ TWINS = (
         classes={
             "AsyncNamespaceJobs": (
                 "AsyncJobs",
-                "Create, list, inspect and wait for an instance's indexing jobs.",
+                "Deprecated, use ``namespaces.instances.jobs``: an instance's indexing jobs.",
             )
         },
     ),
@@ -309,6 +310,21 @@ def _kept(member: ast.stmt, family: str, registered: set[str]) -> bool:
     return dotted in registered or any(name.startswith(f"{dotted}.") for name in registered)
 
 
+def _deprecate(member: ast.stmt, family: str) -> None:
+    """Give a public method (not a sub-resource, not an overload) its deprecation warning,
+    naming the namespaced equivalent, as the official SDK deprecates this family."""
+    if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return
+    if member.name.startswith("_") or any(
+        isinstance(d, ast.Name) and d.id in ("cached_property", "overload")
+        for d in member.decorator_list
+    ):
+        return
+    old = f"aisearch.{family}.{member.name}"
+    new = f"aisearch.namespaces.{family}.{member.name}"
+    member.decorator_list.append(ast.parse(f"deprecated_alias({old!r}, {new!r})", mode="eval").body)
+
+
 def _unparse(tree: ast.Module) -> str:
     """The module's text, with a blank line after each run of imports and each block."""
     parts: list[str] = []
@@ -326,9 +342,13 @@ def derive_top_level(twin: TopLevelTwin, namespaced: str) -> str:
     tree = ast.parse(namespaced)
     body: list[ast.stmt] = []
     for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == "_base":
+            node.names.append(ast.alias("deprecated_alias"))
         if isinstance(node, ast.ClassDef) and node.name in twin.classes:
             name, doc = twin.classes[node.name]
             members = [m for m in node.body[1:] if _kept(m, twin.family, registered)]
+            for member in members:
+                _deprecate(member, twin.family)
             node.name = name
             node.body = [ast.Expr(ast.Constant(doc)), *members]
         body.append(node)

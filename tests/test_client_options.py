@@ -15,6 +15,11 @@ from cfaisearch import AsyncCloudflare, Cloudflare
 from cfaisearch.types import Job
 from tests.support.clients import ACCOUNT, BASE, FAST_RETRIES, JOBS, TOKEN, envelope
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
+
 JOB = {"id": "job-1", "source": "user"}
 CREDENTIAL_ENV = (
     "CLOUDFLARE_API_TOKEN",

@@ -12,6 +12,10 @@ import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
 from tests.support.clients import ACCOUNT, FAST_RETRIES, JOBS, TOKEN, envelope
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 ENV = (
     "CLOUDFLARE_API_TOKEN",
     "CLOUDFLARE_API_KEY",

@@ -14,6 +14,11 @@ import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
 from tests.support.clients import ACCOUNT, FAST_RETRIES, JOBS, TOKEN, ServeFn
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
+
 URL = f"{JOBS}/job-1"
 
 

@@ -18,6 +18,10 @@ from cfaisearch._converter import converter, make_converter
 from cfaisearch.types import Job, JobLog
 from tests.support.clients import ACCOUNT, JOBS, envelope
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 JOB = json.loads((FIXTURES / "job.json").read_text())
 JOB_LOG = json.loads((FIXTURES / "job_log.json").read_text())

@@ -47,6 +47,10 @@ from tests.support.ops import (
     unset_fields,
 )
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 ALL_OPS: list[Op] = [
     *ops_instances.OPS,
     *ops_namespaces.OPS,

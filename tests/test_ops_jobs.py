@@ -23,6 +23,10 @@ from tests.support.ops import (
 )
 from tests.support.ops_jobs import JOB, JOBS, OPS, RUNNING
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("op", OPS, ids=ids(OPS))

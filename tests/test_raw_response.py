@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import datetime
 import importlib
 import inspect
 import pkgutil
 from pathlib import Path
 
+import orjson
 import pytest
 from aiohttp import web
 
@@ -16,8 +18,12 @@ import cfaisearch as cf
 import cfaisearch.resources
 from cfaisearch._binary import AsyncBinaryResponse
 from cfaisearch._pagination import Page
-from cfaisearch._raw import RawResponse
+from cfaisearch._raw import AsyncRawResponse, RawResponse
 from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async, make_sync
+
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
 
 JOBS = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"
 JOB = {"id": "j1", "source": "user", "started_at": "2026-01-01T00:00:00Z"}
@@ -87,7 +93,7 @@ async def test_async_raw_response_of_jobs_get(serve: ServeFn) -> None:
     async with make_async(base_url=base) as client:
         raw = await client.aisearch.instances.jobs.with_raw_response.get("j1", id="docs")
         normal = await client.aisearch.instances.jobs.get("j1", id="docs")
-    assert isinstance(raw, RawResponse)
+    assert isinstance(raw, AsyncRawResponse)
     assert raw.status_code == 200
     assert raw.headers["cf-ray"] == raw.headers["CF-Ray"] == "8f1e2d3c4b5a6978-SJC"
     assert raw.request_id == "8f1e2d3c4b5a6978-SJC"
@@ -96,7 +102,7 @@ async def test_async_raw_response_of_jobs_get(serve: ServeFn) -> None:
     assert raw.retries_taken == 0
     assert raw.content is not None
     assert b'"id":"j1"' in raw.content.replace(b" ", b"")
-    job = raw.parse()
+    job = await raw.parse()
     assert isinstance(job, cf.types.Job)
     assert job == normal
     # Nothing marks a raw request on the wire: both requests carried the same headers.
@@ -127,7 +133,7 @@ async def test_a_list_gives_the_raw_response_of_its_first_page(serve: ServeFn) -
     async with make_async(base_url=base) as client:
         raw = await client.aisearch.instances.jobs.with_raw_response.list("docs", per_page=1)
     assert raw.request_id == "ray-list"
-    page = raw.parse()
+    page = await raw.parse()
     assert isinstance(page, Page)
     assert [job.id for job in page] == ["j1"]
     assert page.result_info.total_count == 3
@@ -150,7 +156,7 @@ async def test_an_undecodable_body_is_reported_by_parse(serve: ServeFn) -> None:
         raw = await client.aisearch.instances.jobs.with_raw_response.get("odd", id="docs")
         assert raw.request_id == "ray-odd"  # still inspectable
         with pytest.raises(cf.APIResponseValidationError):
-            raw.parse()
+            await raw.parse()
         with pytest.raises(cf.NotFoundError, match="not found"):
             await client.aisearch.instances.jobs.with_raw_response.get("gone", id="docs")
 
@@ -162,9 +168,58 @@ async def test_a_download_parses_to_its_unread_body(serve: ServeFn) -> None:
         items = client.aisearch.namespaces.instances.items
         raw = await items.with_raw_response.download("it-1", name="default", id="docs")
         assert raw.content is None  # streamed: the body belongs to the parsed response
-        response = raw.parse()
+        response = await raw.parse()
         assert isinstance(response, AsyncBinaryResponse)
         assert await response.read() == b"file body"
+
+
+async def test_the_async_raw_response_has_the_official_surface(serve: ServeFn) -> None:
+    api = Api()
+    base = await serve(api.app())
+    async with make_async(base_url=base, api_token="sekrit-token-value") as client:
+        raw = await client.aisearch.instances.jobs.with_raw_response.get("j1", id="docs")
+    assert raw.method == raw.http_request.method == "GET"
+    assert raw.url == raw.http_request.url == f"{base.removesuffix('/client/v4')}{JOBS}/j1"
+    assert "sekrit" not in repr(raw.http_request)
+    assert not hasattr(raw.http_request, "headers")
+    assert isinstance(raw.elapsed, datetime.timedelta)
+    assert raw.elapsed.total_seconds() > 0
+    assert raw.is_closed
+    assert await raw.read() == raw.content
+    assert orjson.loads(await raw.text()) == await raw.json()
+    assert (await raw.json())["result"]["id"] == "j1"  # type: ignore[index]
+    assert b"".join([c async for c in raw.iter_bytes(3)]) == raw.content
+    assert "".join([t async for t in raw.iter_text()]) == await raw.text()
+
+
+async def test_a_raw_download_reads_its_body(serve: ServeFn) -> None:
+    api = Api()
+    base = await serve(api.app())
+    async with make_async(base_url=base) as client:
+        items = client.aisearch.namespaces.instances.items
+        raw = await items.with_raw_response.download("it-1", name="default", id="docs")
+        assert not raw.is_closed
+        assert await raw.text() == "file body"
+        assert await raw.read() == b"file body"  # kept: read again
+
+
+async def test_the_sync_raw_response_reads_without_await(serve: ServeFn) -> None:
+    api = Api()
+    base = await serve(api.app())
+
+    def use_sync_client() -> None:
+        with make_sync(base_url=base) as client:
+            raw = client.aisearch.instances.jobs.with_raw_response.get("j1", id="docs")
+            assert isinstance(raw, RawResponse)
+            assert raw.json()["result"]["id"] == "j1"  # type: ignore[index]
+            assert raw.text() == raw.read().decode()
+            assert list(raw.iter_lines()) == raw.text().splitlines()
+            assert raw.elapsed.total_seconds() > 0
+            items = client.aisearch.namespaces.instances.items
+            download = items.with_raw_response.download("it-1", name="default", id="docs")
+            assert b"".join(download.iter_bytes(4)) == b"file body"
+
+    await asyncio.to_thread(use_sync_client)
 
 
 # -- every method has a twin ------------------------------------------------------------------
@@ -195,7 +250,10 @@ def test_every_resource_method_has_raw_twins(resource: type) -> None:
         importlib.import_module(f"cfaisearch._sync.{stem}"),
         f"{resource.__name__[len('Async') :]}WithRawResponse",
     )
-    public = {n for n in dir(resource) if not n.startswith("_")} - {"with_raw_response"}
+    public = {n for n in dir(resource) if not n.startswith("_")} - {
+        "with_raw_response",
+        "with_streaming_response",
+    }
     assert public == {n for n in dir(async_twin) if not n.startswith("_")}
     assert public == {n for n in dir(sync_twin) if not n.startswith("_")}
     for name in public:
@@ -206,6 +264,23 @@ def test_every_resource_method_has_raw_twins(resource: type) -> None:
         assert inspect.signature(getattr(async_twin, name)).parameters == signature, name
         assert inspect.signature(getattr(sync_twin, name)).parameters == signature, name
         assert inspect.iscoroutinefunction(getattr(async_twin, name)), name
+    # And its streamed twins, async and sync, the same methods with the same parameters.
+    for streaming in (
+        getattr(
+            importlib.import_module(f"cfaisearch._with_raw.{stem}"),
+            f"{resource.__name__}WithStreamingResponse",
+        ),
+        getattr(
+            importlib.import_module(f"cfaisearch._sync.{stem}"),
+            f"{resource.__name__[len('Async') :]}WithStreamingResponse",
+        ),
+    ):
+        assert public == {n for n in dir(streaming) if not n.startswith("_")}
+        for name in public:
+            member = inspect.getattr_static(resource, name)
+            if not hasattr(member, "func"):
+                signature = inspect.signature(member).parameters
+                assert inspect.signature(getattr(streaming, name)).parameters == signature, name
 
 
 def test_raw_twins_are_generated_not_written() -> None:

@@ -15,6 +15,10 @@ from cfaisearch.emulator import Emulator
 from cfaisearch.testing import async_client_for, client_for
 from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 PATH = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"
 JOB = {"id": "j1", "source": "user"}
 

@@ -16,6 +16,10 @@ import pytest
 
 import cfaisearch.types
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 SCRIPT = """
 import json, sys
 import cfaisearch

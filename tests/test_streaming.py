@@ -25,6 +25,10 @@ from cfaisearch.types import NamespaceChatCompletion, NamespaceSearchChunk, Sear
 from cfaisearch.types.params import MessageParam
 from tests.support.clients import ACCOUNT, ServeFn, envelope, make_async, make_sync
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 V4 = f"/client/v4/accounts/{ACCOUNT}/ai-search"
 CHAT = f"{V4}/instances/docs/chat/completions"
 NS_CHAT = f"{V4}/namespaces/default/chat/completions"

@@ -23,6 +23,10 @@ import cfaisearch._sync
 import cfaisearch.resources
 from tests.support.clients import ACCOUNT, envelope, make_sync
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 ROOT = Path(__file__).resolve().parent.parent
 PATH = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/jobs"
 

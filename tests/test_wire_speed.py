@@ -42,6 +42,11 @@ from cfaisearch.types.params import MessageParam
 from cfaisearch.types.search import NamespaceSearchResult, SearchResult
 from tests.support.clients import ACCOUNT, ServeFn, make_async, make_sync
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
+
 CHAT = f"/client/v4/accounts/{ACCOUNT}/ai-search/instances/docs/chat/completions"
 MESSAGES: list[MessageParam] = [{"role": "user", "content": "What is this about?"}]
 FIXTURES = Path(__file__).parent / "fixtures"

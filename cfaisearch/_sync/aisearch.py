@@ -11,11 +11,11 @@ if TYPE_CHECKING:
     from .._portal import Portal
     from .._with_raw.aisearch import AsyncAISearchWithRawResponse
     from ..resources.aisearch import AsyncAISearch
-    from .instances import Instances, InstancesWithRawResponse
-    from .namespaces import Namespaces, NamespacesWithRawResponse
-    from .tokens import Tokens, TokensWithRawResponse
+    from .instances import Instances, InstancesWithRawResponse, InstancesWithStreamingResponse
+    from .namespaces import Namespaces, NamespacesWithRawResponse, NamespacesWithStreamingResponse
+    from .tokens import Tokens, TokensWithRawResponse, TokensWithStreamingResponse
 
-__all__ = ["AISearch", "AISearchWithRawResponse"]
+__all__ = ["AISearch", "AISearchWithRawResponse", "AISearchWithStreamingResponse"]
 
 
 class AISearch:
@@ -29,6 +29,11 @@ class AISearch:
     def with_raw_response(self) -> AISearchWithRawResponse:
         """The same methods, each returning the HTTP response with its parsed result."""
         return AISearchWithRawResponse(self._portal, self._async.with_raw_response)
+
+    @cached_property
+    def with_streaming_response(self) -> AISearchWithStreamingResponse:
+        """The same methods, each a context manager around the HTTP response."""
+        return AISearchWithStreamingResponse(self.with_raw_response)
 
     @cached_property
     def instances(self) -> Instances:
@@ -79,3 +84,31 @@ class AISearchWithRawResponse:
         from .tokens import TokensWithRawResponse
 
         return TokensWithRawResponse(self._portal, self._async.tokens)
+
+
+class AISearchWithStreamingResponse:
+    """Streamed responses of :class:`AISearch`: ``with`` each result."""
+
+    def __init__(self, raw: AISearchWithRawResponse) -> None:
+        self._raw = raw
+
+    @cached_property
+    def instances(self) -> InstancesWithStreamingResponse:
+        """Instances addressed by id alone (Cloudflare now prefers ``namespaces.instances``)."""
+        from .instances import InstancesWithStreamingResponse
+
+        return InstancesWithStreamingResponse(self._raw.instances)
+
+    @cached_property
+    def namespaces(self) -> NamespacesWithStreamingResponse:
+        """Namespaces, their instances, jobs and items."""
+        from .namespaces import NamespacesWithStreamingResponse
+
+        return NamespacesWithStreamingResponse(self._raw.namespaces)
+
+    @cached_property
+    def tokens(self) -> TokensWithStreamingResponse:
+        """Service tokens used to read R2 data sources."""
+        from .tokens import TokensWithStreamingResponse
+
+        return TokensWithStreamingResponse(self._raw.tokens)

@@ -13,9 +13,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
+from .._raw import ResponseContextManager
+from ..resources._base import (
+    deprecated_alias,
+)
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._streaming import ChatCompletionStream
@@ -44,13 +48,13 @@ if TYPE_CHECKING:
         SourceParam,
     )
     from ..types.search import SearchResult
-    from .jobs import Jobs, JobsWithRawResponse
+    from .jobs import Jobs, JobsWithRawResponse, JobsWithStreamingResponse
 
-__all__ = ["Instances", "InstancesWithRawResponse"]
+__all__ = ["Instances", "InstancesWithRawResponse", "InstancesWithStreamingResponse"]
 
 
 class Instances:
-    """AI Search instances, addressed by id alone."""
+    """Deprecated, use ``namespaces.instances``: AI Search instances, by id alone."""
 
     def __init__(self, portal: Portal, async_resource: AsyncInstances) -> None:
         self._portal = portal
@@ -62,12 +66,18 @@ class Instances:
         return InstancesWithRawResponse(self._portal, self._async.with_raw_response)
 
     @cached_property
+    def with_streaming_response(self) -> InstancesWithStreamingResponse:
+        """The same methods, each a context manager around the HTTP response."""
+        return InstancesWithStreamingResponse(self.with_raw_response)
+
+    @cached_property
     def jobs(self) -> Jobs:
         """Indexing jobs of an instance."""
         from .jobs import Jobs
 
         return Jobs(self._portal, self._async.jobs)
 
+    @deprecated_alias("aisearch.instances.create", "aisearch.namespaces.instances.create")
     def create(
         self,
         *,
@@ -144,6 +154,7 @@ class Instances:
             **options,
         )
 
+    @deprecated_alias("aisearch.instances.update", "aisearch.namespaces.instances.update")
     def update(
         self,
         id: str,
@@ -226,6 +237,7 @@ class Instances:
             **options,
         )
 
+    @deprecated_alias("aisearch.instances.list", "aisearch.namespaces.instances.list")
     def list(
         self,
         *,
@@ -260,6 +272,7 @@ class Instances:
             ),
         )
 
+    @deprecated_alias("aisearch.instances.delete", "aisearch.namespaces.instances.delete")
     def delete(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> Instance:
@@ -305,6 +318,9 @@ class Instances:
         **options: Unpack[RequestOptions],
     ) -> ChatCompletion | ChatCompletionStream[ChatCompletion]: ...
 
+    @deprecated_alias(
+        "aisearch.instances.chat_completions", "aisearch.namespaces.instances.chat_completions"
+    )
     def chat_completions(
         self,
         id: str,
@@ -339,12 +355,14 @@ class Instances:
             ),
         )
 
+    @deprecated_alias("aisearch.instances.read", "aisearch.namespaces.instances.read")
     def read(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> Instance:
         """Get instance ``id``."""
         return self._portal.call(self._async.read, id, account_id=account_id, **options)
 
+    @deprecated_alias("aisearch.instances.search", "aisearch.namespaces.instances.search")
     def search(
         self,
         id: str,
@@ -366,6 +384,7 @@ class Instances:
             **options,
         )
 
+    @deprecated_alias("aisearch.instances.stats", "aisearch.namespaces.instances.stats")
     def stats(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> InstanceStats:
@@ -387,6 +406,7 @@ class InstancesWithRawResponse:
 
         return JobsWithRawResponse(self._portal, self._async.jobs)
 
+    @deprecated_alias("aisearch.instances.create", "aisearch.namespaces.instances.create")
     def create(
         self,
         *,
@@ -461,8 +481,9 @@ class InstancesWithRawResponse:
             token_id=token_id,
             type=type,
             **options,
-        )
+        ).to_sync()
 
+    @deprecated_alias("aisearch.instances.update", "aisearch.namespaces.instances.update")
     def update(
         self,
         id: str,
@@ -543,8 +564,9 @@ class InstancesWithRawResponse:
             system_prompt_rewrite_query=system_prompt_rewrite_query,
             token_id=token_id,
             **options,
-        )
+        ).to_sync()
 
+    @deprecated_alias("aisearch.instances.list", "aisearch.namespaces.instances.list")
     def list(
         self,
         *,
@@ -557,11 +579,13 @@ class InstancesWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[InstanceListItem]]:
+    ) -> RawResponse[SyncPager[InstanceListItem]]:
         """List the instances, page by page (iterate for all).
 
         ``search`` matches part of the id.
         """
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             account_id=account_id,
@@ -573,13 +597,14 @@ class InstancesWithRawResponse:
             per_page=per_page,
             search=search,
             **options,
-        )
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
+    @deprecated_alias("aisearch.instances.delete", "aisearch.namespaces.instances.delete")
     def delete(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> RawResponse[Instance]:
         """Delete instance ``id`` with everything it indexed; return its last state."""
-        return self._portal.call(self._async.delete, id, account_id=account_id, **options)
+        return self._portal.call(self._async.delete, id, account_id=account_id, **options).to_sync()
 
     @overload
     def chat_completions(
@@ -620,6 +645,9 @@ class InstancesWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ChatCompletion | ChatCompletionStream[ChatCompletion]]: ...
 
+    @deprecated_alias(
+        "aisearch.instances.chat_completions", "aisearch.namespaces.instances.chat_completions"
+    )
     def chat_completions(
         self,
         id: str,
@@ -649,14 +677,16 @@ class InstancesWithRawResponse:
             model=model,
             stream=stream,
             **options,
-        ).map(lambda value: ChatCompletionStream.adopt(self._portal, value))
+        ).to_sync(lambda value: ChatCompletionStream.adopt(self._portal, value))
 
+    @deprecated_alias("aisearch.instances.read", "aisearch.namespaces.instances.read")
     def read(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> RawResponse[Instance]:
         """Get instance ``id``."""
-        return self._portal.call(self._async.read, id, account_id=account_id, **options)
+        return self._portal.call(self._async.read, id, account_id=account_id, **options).to_sync()
 
+    @deprecated_alias("aisearch.instances.search", "aisearch.namespaces.instances.search")
     def search(
         self,
         id: str,
@@ -676,10 +706,327 @@ class InstancesWithRawResponse:
             messages=messages,
             query=query,
             **options,
-        )
+        ).to_sync()
 
+    @deprecated_alias("aisearch.instances.stats", "aisearch.namespaces.instances.stats")
     def stats(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> RawResponse[InstanceStats]:
         """Item counts per status and storage figures of instance ``id``."""
-        return self._portal.call(self._async.stats, id, account_id=account_id, **options)
+        return self._portal.call(self._async.stats, id, account_id=account_id, **options).to_sync()
+
+
+class InstancesWithStreamingResponse:
+    """Streamed responses of :class:`Instances`: ``with`` each result."""
+
+    def __init__(self, raw: InstancesWithRawResponse) -> None:
+        self._raw = raw
+
+    @cached_property
+    def jobs(self) -> JobsWithStreamingResponse:
+        """Indexing jobs of an instance."""
+        from .jobs import JobsWithStreamingResponse
+
+        return JobsWithStreamingResponse(self._raw.jobs)
+
+    def create(
+        self,
+        *,
+        account_id: str | None = None,
+        id: str,
+        ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
+        aisearch_model: str | NotGiven | None = NOT_GIVEN,
+        cache: bool | NotGiven = NOT_GIVEN,
+        cache_threshold: CacheThreshold | NotGiven = NOT_GIVEN,
+        cache_ttl: CacheTTL | NotGiven = NOT_GIVEN,
+        chunk: bool | NotGiven = NOT_GIVEN,
+        chunk_overlap: int | NotGiven = NOT_GIVEN,
+        chunk_size: int | NotGiven = NOT_GIVEN,
+        custom_metadata: Iterable[CustomMetadataFieldParam] | NotGiven = NOT_GIVEN,
+        embedding_model: str | NotGiven | None = NOT_GIVEN,
+        fusion_method: FusionMethod | NotGiven = NOT_GIVEN,
+        hybrid_search_enabled: bool | NotGiven = NOT_GIVEN,
+        index_method: IndexMethodParam | NotGiven = NOT_GIVEN,
+        indexing_options: IndexingOptionsParam | NotGiven | None = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        metadata: InstanceMetadataParam | NotGiven = NOT_GIVEN,
+        public_endpoint_params: PublicEndpointParam | NotGiven = NOT_GIVEN,
+        reranking: bool | NotGiven = NOT_GIVEN,
+        reranking_model: str | NotGiven | None = NOT_GIVEN,
+        retrieval_options: RetrievalOptionsParam | NotGiven | None = NOT_GIVEN,
+        rewrite_model: str | NotGiven | None = NOT_GIVEN,
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        score_threshold: float | NotGiven = NOT_GIVEN,
+        source: str | NotGiven | None = NOT_GIVEN,
+        source_params: SourceParam | NotGiven | None = NOT_GIVEN,
+        sync_interval: SyncInterval | NotGiven = NOT_GIVEN,
+        token_id: str | NotGiven = NOT_GIVEN,
+        type: InstanceType | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Instance]:
+        """Create instance ``id``.
+
+        Without ``source`` it is an upload-only instance fed through the Items
+        API; an http(s) ``source`` is crawled, a bucket name is read from R2.
+        Not retried once the request may have reached the server.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.create(
+                account_id=account_id,
+                id=id,
+                ai_gateway_id=ai_gateway_id,
+                aisearch_model=aisearch_model,
+                cache=cache,
+                cache_threshold=cache_threshold,
+                cache_ttl=cache_ttl,
+                chunk=chunk,
+                chunk_overlap=chunk_overlap,
+                chunk_size=chunk_size,
+                custom_metadata=custom_metadata,
+                embedding_model=embedding_model,
+                fusion_method=fusion_method,
+                hybrid_search_enabled=hybrid_search_enabled,
+                index_method=index_method,
+                indexing_options=indexing_options,
+                max_num_results=max_num_results,
+                metadata=metadata,
+                public_endpoint_params=public_endpoint_params,
+                reranking=reranking,
+                reranking_model=reranking_model,
+                retrieval_options=retrieval_options,
+                rewrite_model=rewrite_model,
+                rewrite_query=rewrite_query,
+                score_threshold=score_threshold,
+                source=source,
+                source_params=source_params,
+                sync_interval=sync_interval,
+                token_id=token_id,
+                type=type,
+                **options,
+            )
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
+        aisearch_model: str | NotGiven | None = NOT_GIVEN,
+        cache: bool | NotGiven = NOT_GIVEN,
+        cache_threshold: CacheThreshold | NotGiven = NOT_GIVEN,
+        cache_ttl: CacheTTL | NotGiven = NOT_GIVEN,
+        chunk: bool | NotGiven = NOT_GIVEN,
+        chunk_overlap: int | NotGiven = NOT_GIVEN,
+        chunk_size: int | NotGiven = NOT_GIVEN,
+        custom_metadata: Iterable[CustomMetadataFieldParam] | NotGiven = NOT_GIVEN,
+        embedding_model: str | NotGiven | None = NOT_GIVEN,
+        fusion_method: FusionMethod | NotGiven = NOT_GIVEN,
+        index_method: IndexMethodParam | NotGiven = NOT_GIVEN,
+        indexing_options: IndexingOptionsParam | NotGiven | None = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        metadata: InstanceMetadataParam | NotGiven = NOT_GIVEN,
+        paused: bool | NotGiven = NOT_GIVEN,
+        public_endpoint_params: PublicEndpointParam | NotGiven = NOT_GIVEN,
+        reranking: bool | NotGiven = NOT_GIVEN,
+        reranking_model: str | NotGiven | None = NOT_GIVEN,
+        retrieval_options: RetrievalOptionsParam | NotGiven | None = NOT_GIVEN,
+        rewrite_model: str | NotGiven | None = NOT_GIVEN,
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        score_threshold: float | NotGiven = NOT_GIVEN,
+        source: str | NotGiven | None = NOT_GIVEN,
+        source_params: SourceParam | NotGiven | None = NOT_GIVEN,
+        summarization: bool | NotGiven = NOT_GIVEN,
+        summarization_model: str | NotGiven | None = NOT_GIVEN,
+        sync_interval: SyncInterval | NotGiven = NOT_GIVEN,
+        system_prompt_aisearch: str | NotGiven | None = NOT_GIVEN,
+        system_prompt_index_summarization: str | NotGiven | None = NOT_GIVEN,
+        system_prompt_rewrite_query: str | NotGiven | None = NOT_GIVEN,
+        token_id: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Instance]:
+        """Change the settings given; the others keep their values.
+
+        ``public_endpoint_params`` is replaced as a whole.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.update(
+                id,
+                account_id=account_id,
+                ai_gateway_id=ai_gateway_id,
+                aisearch_model=aisearch_model,
+                cache=cache,
+                cache_threshold=cache_threshold,
+                cache_ttl=cache_ttl,
+                chunk=chunk,
+                chunk_overlap=chunk_overlap,
+                chunk_size=chunk_size,
+                custom_metadata=custom_metadata,
+                embedding_model=embedding_model,
+                fusion_method=fusion_method,
+                index_method=index_method,
+                indexing_options=indexing_options,
+                max_num_results=max_num_results,
+                metadata=metadata,
+                paused=paused,
+                public_endpoint_params=public_endpoint_params,
+                reranking=reranking,
+                reranking_model=reranking_model,
+                retrieval_options=retrieval_options,
+                rewrite_model=rewrite_model,
+                rewrite_query=rewrite_query,
+                score_threshold=score_threshold,
+                source=source,
+                source_params=source_params,
+                summarization=summarization,
+                summarization_model=summarization_model,
+                sync_interval=sync_interval,
+                system_prompt_aisearch=system_prompt_aisearch,
+                system_prompt_index_summarization=system_prompt_index_summarization,
+                system_prompt_rewrite_query=system_prompt_rewrite_query,
+                token_id=token_id,
+                **options,
+            )
+        )
+
+    def list(
+        self,
+        *,
+        account_id: str | None = None,
+        hostname: str | None = None,
+        namespace: str | None = None,
+        order_by: Literal["created_at"] | None = None,
+        order_by_direction: Literal["asc", "desc"] | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[SyncPager[InstanceListItem]]:
+        """List the instances, page by page (iterate for all).
+
+        ``search`` matches part of the id.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.list(
+                account_id=account_id,
+                hostname=hostname,
+                namespace=namespace,
+                order_by=order_by,
+                order_by_direction=order_by_direction,
+                page=page,
+                per_page=per_page,
+                search=search,
+                **options,
+            )
+        )
+
+    def delete(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> ResponseContextManager[Instance]:
+        """Delete instance ``id`` with everything it indexed; return its last state."""
+        return ResponseContextManager(
+            lambda: self._raw.delete(id, account_id=account_id, **options)
+        )
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[False] = False,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ChatCompletion]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[True],
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ChatCompletionStream[ChatCompletion]]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ChatCompletion | ChatCompletionStream[ChatCompletion]]: ...
+
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ChatCompletion | ChatCompletionStream[ChatCompletion]]:
+        """Answer the conversation from instance ``id``'s content (OpenAI-style).
+
+        With ``stream=True`` the answer arrives as it is written: an
+        :class:`~cfaisearch.AsyncChatCompletionStream` of typed events (the
+        retrieved chunks first, then text deltas). Opening it is retried like
+        any read; nothing is retried once events have arrived.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.chat_completions(
+                id,
+                account_id=account_id,
+                messages=messages,
+                aisearch_options=aisearch_options,
+                model=model,
+                stream=stream,
+                **options,
+            )
+        )
+
+    def read(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> ResponseContextManager[Instance]:
+        """Get instance ``id``."""
+        return ResponseContextManager(lambda: self._raw.read(id, account_id=account_id, **options))
+
+    def search(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        messages: Iterable[MessageParam] | NotGiven = NOT_GIVEN,
+        query: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[SearchResult]:
+        """Retrieve the chunks of instance ``id`` matching ``query`` or ``messages`` (one of)."""
+        return ResponseContextManager(
+            lambda: self._raw.search(
+                id,
+                account_id=account_id,
+                aisearch_options=aisearch_options,
+                messages=messages,
+                query=query,
+                **options,
+            )
+        )
+
+    def stats(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> ResponseContextManager[InstanceStats]:
+        """Item counts per status and storage figures of instance ``id``."""
+        return ResponseContextManager(lambda: self._raw.stats(id, account_id=account_id, **options))

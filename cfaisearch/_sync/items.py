@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Literal
 
 from .._files import UploadFile
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
+from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
     from .._binary import BinaryResponse
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._with_raw.items import AsyncItemsWithRawResponse
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
         ItemUploadResult,
     )
 
-__all__ = ["Items", "ItemsWithRawResponse"]
+__all__ = ["Items", "ItemsWithRawResponse", "ItemsWithStreamingResponse"]
 
 
 class Items:
@@ -40,6 +41,11 @@ class Items:
     def with_raw_response(self) -> ItemsWithRawResponse:
         """The same methods, each returning the HTTP response with its parsed result."""
         return ItemsWithRawResponse(self._portal, self._async.with_raw_response)
+
+    @cached_property
+    def with_streaming_response(self) -> ItemsWithStreamingResponse:
+        """The same methods, each a context manager around the HTTP response."""
+        return ItemsWithStreamingResponse(self.with_raw_response)
 
     def list(
         self,
@@ -223,15 +229,20 @@ class Items:
 
         Continue from ``cursor``, the previous page's ``next_cursor``.
         """
-        return self._portal.call(
-            self._async.logs,
-            item_id,
-            account_id=account_id,
-            name=name,
-            id=id,
-            cursor=cursor,
-            limit=limit,
-            **options,
+        from .._pagination import with_portal
+
+        return with_portal(
+            self._portal,
+            self._portal.call(
+                self._async.logs,
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                cursor=cursor,
+                limit=limit,
+                **options,
+            ),
         )
 
     def chunks(
@@ -246,15 +257,20 @@ class Items:
         **options: Unpack[RequestOptions],
     ) -> ItemChunksPage:
         """Get up to ``limit`` (1-100) indexed chunks of item ``item_id`` from ``offset``."""
-        return self._portal.call(
-            self._async.chunks,
-            item_id,
-            account_id=account_id,
-            name=name,
-            id=id,
-            limit=limit,
-            offset=offset,
-            **options,
+        from .._pagination import with_portal
+
+        return with_portal(
+            self._portal,
+            self._portal.call(
+                self._async.chunks,
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                limit=limit,
+                offset=offset,
+                **options,
+            ),
         )
 
     def wait(
@@ -307,12 +323,14 @@ class ItemsWithRawResponse:
         source: str | None = None,
         status: ItemStatus | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Item]]:
+    ) -> RawResponse[SyncPager[Item]]:
         """List the items of instance ``id``, page by page (iterate for every item).
 
         ``metadata_filter`` is a JSON filter such as ``'{"folder": "docs/"}'``;
         ``source`` is a ``source_id`` (``"builtin"`` for uploads).
         """
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             id,
@@ -328,7 +346,7 @@ class ItemsWithRawResponse:
             source=source,
             status=status,
             **options,
-        )
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     def upload(
         self,
@@ -349,7 +367,7 @@ class ItemsWithRawResponse:
         """
         return self._portal.call(
             self._async.upload, id, account_id=account_id, name=name, file=file, **options
-        )
+        ).to_sync()
 
     def create_or_update(
         self,
@@ -375,7 +393,7 @@ class ItemsWithRawResponse:
             next_action=next_action,
             wait_for_completion=wait_for_completion,
             **options,
-        )
+        ).to_sync()
 
     def get(
         self,
@@ -389,7 +407,7 @@ class ItemsWithRawResponse:
         """Get item ``item_id``."""
         return self._portal.call(
             self._async.get, item_id, account_id=account_id, name=name, id=id, **options
-        )
+        ).to_sync()
 
     def sync(
         self,
@@ -415,7 +433,7 @@ class ItemsWithRawResponse:
             next_action=next_action,
             wait_for_completion=wait_for_completion,
             **options,
-        )
+        ).to_sync()
 
     def delete(
         self,
@@ -429,7 +447,7 @@ class ItemsWithRawResponse:
         """Delete item ``item_id``: its stored file and its indexed chunks."""
         return self._portal.call(
             self._async.delete, item_id, account_id=account_id, name=name, id=id, **options
-        )
+        ).to_sync()
 
     def download(
         self,
@@ -449,7 +467,7 @@ class ItemsWithRawResponse:
 
         return self._portal.call(
             self._async.download, item_id, account_id=account_id, name=name, id=id, **options
-        ).map(lambda value: BinaryResponse(self._portal, value))
+        ).to_sync(lambda value: BinaryResponse(self._portal, value))
 
     def logs(
         self,
@@ -466,6 +484,8 @@ class ItemsWithRawResponse:
 
         Continue from ``cursor``, the previous page's ``next_cursor``.
         """
+        from .._pagination import with_portal
+
         return self._portal.call(
             self._async.logs,
             item_id,
@@ -475,7 +495,7 @@ class ItemsWithRawResponse:
             cursor=cursor,
             limit=limit,
             **options,
-        )
+        ).to_sync(lambda value: with_portal(self._portal, value))
 
     def chunks(
         self,
@@ -489,6 +509,8 @@ class ItemsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ItemChunksPage]:
         """Get up to ``limit`` (1-100) indexed chunks of item ``item_id`` from ``offset``."""
+        from .._pagination import with_portal
+
         return self._portal.call(
             self._async.chunks,
             item_id,
@@ -498,7 +520,7 @@ class ItemsWithRawResponse:
             limit=limit,
             offset=offset,
             **options,
-        )
+        ).to_sync(lambda value: with_portal(self._portal, value))
 
     def wait(
         self,
@@ -524,4 +546,250 @@ class ItemsWithRawResponse:
             id=id,
             poll_interval=poll_interval,
             timeout=timeout,
+        ).to_sync()
+
+
+class ItemsWithStreamingResponse:
+    """Streamed responses of :class:`Items`: ``with`` each result."""
+
+    def __init__(self, raw: ItemsWithRawResponse) -> None:
+        self._raw = raw
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        item_id: str | None = None,
+        key: str | None = None,
+        metadata_filter: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        sort_by: Literal["status", "modified_at"] | None = None,
+        source: str | None = None,
+        status: ItemStatus | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[SyncPager[Item]]:
+        """List the items of instance ``id``, page by page (iterate for every item).
+
+        ``metadata_filter`` is a JSON filter such as ``'{"folder": "docs/"}'``;
+        ``source`` is a ``source_id`` (``"builtin"`` for uploads).
+        """
+        return ResponseContextManager(
+            lambda: self._raw.list(
+                id,
+                account_id=account_id,
+                name=name,
+                item_id=item_id,
+                key=key,
+                metadata_filter=metadata_filter,
+                page=page,
+                per_page=per_page,
+                search=search,
+                sort_by=sort_by,
+                source=source,
+                status=status,
+                **options,
+            )
+        )
+
+    def upload(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        file: UploadFile,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ItemUploadResult]:
+        """Upload a document to instance ``id``; its file name becomes the item key.
+
+        ``file`` is ``{"file": content, "metadata": ..., "wait_for_completion": ...}``
+        where content is bytes, a binary file, a path, or ``(filename, content[,
+        content_type])``. The content is streamed, never read whole. An existing
+        key is overwritten and indexed again. Not retried once the request may
+        have reached the server.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.upload(id, account_id=account_id, name=name, file=file, **options)
+        )
+
+    def create_or_update(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        key: str,
+        next_action: Literal["INDEX"],
+        wait_for_completion: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Item]:
+        """Register item ``key`` (already in the instance's storage) and queue it for indexing.
+
+        With ``wait_for_completion=True`` the API answers once indexing is over.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.create_or_update(
+                id,
+                account_id=account_id,
+                name=name,
+                key=key,
+                next_action=next_action,
+                wait_for_completion=wait_for_completion,
+                **options,
+            )
+        )
+
+    def get(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Item]:
+        """Get item ``item_id``."""
+        return ResponseContextManager(
+            lambda: self._raw.get(item_id, account_id=account_id, name=name, id=id, **options)
+        )
+
+    def sync(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        next_action: Literal["INDEX"],
+        wait_for_completion: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Item]:
+        """Index item ``item_id`` again.
+
+        Not retried once the request may have reached the server.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.sync(
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                next_action=next_action,
+                wait_for_completion=wait_for_completion,
+                **options,
+            )
+        )
+
+    def delete(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ItemDeleteResult]:
+        """Delete item ``item_id``: its stored file and its indexed chunks."""
+        return ResponseContextManager(
+            lambda: self._raw.delete(item_id, account_id=account_id, name=name, id=id, **options)
+        )
+
+    def download(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[BinaryResponse]:
+        """Download the original file of item ``item_id``.
+
+        The body is not read yet: use ``read()``, ``iter_bytes()`` or
+        ``write_to_file(path)`` on the result; close it if you read none of it.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.download(item_id, account_id=account_id, name=name, id=id, **options)
+        )
+
+    def logs(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        cursor: str | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ItemLogsPage]:
+        """Get up to ``limit`` (1-100) processing events of item ``item_id``.
+
+        Continue from ``cursor``, the previous page's ``next_cursor``.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.logs(
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                cursor=cursor,
+                limit=limit,
+                **options,
+            )
+        )
+
+    def chunks(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ItemChunksPage]:
+        """Get up to ``limit`` (1-100) indexed chunks of item ``item_id`` from ``offset``."""
+        return ResponseContextManager(
+            lambda: self._raw.chunks(
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                limit=limit,
+                offset=offset,
+                **options,
+            )
+        )
+
+    def wait(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> ResponseContextManager[Item]:
+        """Poll item ``item_id`` until its status is completed, error or skipped.
+
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item`` seen,
+        or None).
+        """
+        return ResponseContextManager(
+            lambda: self._raw.wait(
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                poll_interval=poll_interval,
+                timeout=timeout,
+            )
         )

@@ -9,20 +9,22 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
+from .._raw import ResponseContextManager
+from ..resources._base import deprecated_alias
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._with_raw.jobs import AsyncJobsWithRawResponse
     from ..resources.jobs import AsyncJobs
     from ..types.jobs import Job, JobLog
 
-__all__ = ["Jobs", "JobsWithRawResponse"]
+__all__ = ["Jobs", "JobsWithRawResponse", "JobsWithStreamingResponse"]
 
 
 class Jobs:
-    """Create, list, inspect and wait for an instance's indexing jobs."""
+    """Deprecated, use ``namespaces.instances.jobs``: an instance's indexing jobs."""
 
     def __init__(self, portal: Portal, async_resource: AsyncJobs) -> None:
         self._portal = portal
@@ -33,6 +35,12 @@ class Jobs:
         """The same methods, each returning the HTTP response with its parsed result."""
         return JobsWithRawResponse(self._portal, self._async.with_raw_response)
 
+    @cached_property
+    def with_streaming_response(self) -> JobsWithStreamingResponse:
+        """The same methods, each a context manager around the HTTP response."""
+        return JobsWithStreamingResponse(self.with_raw_response)
+
+    @deprecated_alias("aisearch.instances.jobs.create", "aisearch.namespaces.instances.jobs.create")
     def create(
         self,
         id: str,
@@ -50,6 +58,7 @@ class Jobs:
             self._async.create, id, account_id=account_id, description=description, **options
         )
 
+    @deprecated_alias("aisearch.instances.jobs.list", "aisearch.namespaces.instances.jobs.list")
     def list(
         self,
         id: str,
@@ -67,6 +76,7 @@ class Jobs:
             self._async.list(id, account_id=account_id, page=page, per_page=per_page, **options),
         )
 
+    @deprecated_alias("aisearch.instances.jobs.get", "aisearch.namespaces.instances.jobs.get")
     def get(
         self,
         job_id: str,
@@ -78,6 +88,7 @@ class Jobs:
         """Get job ``job_id`` of instance ``id``."""
         return self._portal.call(self._async.get, job_id, account_id=account_id, id=id, **options)
 
+    @deprecated_alias("aisearch.instances.jobs.logs", "aisearch.namespaces.instances.jobs.logs")
     def logs(
         self,
         job_id: str,
@@ -99,6 +110,7 @@ class Jobs:
             **options,
         )
 
+    @deprecated_alias("aisearch.instances.jobs.wait", "aisearch.namespaces.instances.jobs.wait")
     def wait(
         self,
         job_id: str,
@@ -131,6 +143,7 @@ class JobsWithRawResponse:
         self._portal = portal
         self._async = async_resource
 
+    @deprecated_alias("aisearch.instances.jobs.create", "aisearch.namespaces.instances.jobs.create")
     def create(
         self,
         id: str,
@@ -146,8 +159,9 @@ class JobsWithRawResponse:
         """
         return self._portal.call(
             self._async.create, id, account_id=account_id, description=description, **options
-        )
+        ).to_sync()
 
+    @deprecated_alias("aisearch.instances.jobs.list", "aisearch.namespaces.instances.jobs.list")
     def list(
         self,
         id: str,
@@ -156,12 +170,15 @@ class JobsWithRawResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Job]]:
+    ) -> RawResponse[SyncPager[Job]]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list, id, account_id=account_id, page=page, per_page=per_page, **options
-        )
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
+    @deprecated_alias("aisearch.instances.jobs.get", "aisearch.namespaces.instances.jobs.get")
     def get(
         self,
         job_id: str,
@@ -171,8 +188,11 @@ class JobsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Job]:
         """Get job ``job_id`` of instance ``id``."""
-        return self._portal.call(self._async.get, job_id, account_id=account_id, id=id, **options)
+        return self._portal.call(
+            self._async.get, job_id, account_id=account_id, id=id, **options
+        ).to_sync()
 
+    @deprecated_alias("aisearch.instances.jobs.logs", "aisearch.namespaces.instances.jobs.logs")
     def logs(
         self,
         job_id: str,
@@ -192,8 +212,9 @@ class JobsWithRawResponse:
             page=page,
             per_page=per_page,
             **options,
-        )
+        ).to_sync()
 
+    @deprecated_alias("aisearch.instances.jobs.wait", "aisearch.namespaces.instances.jobs.wait")
     def wait(
         self,
         job_id: str,
@@ -216,4 +237,95 @@ class JobsWithRawResponse:
             id=id,
             poll_interval=poll_interval,
             timeout=timeout,
+        ).to_sync()
+
+
+class JobsWithStreamingResponse:
+    """Streamed responses of :class:`Jobs`: ``with`` each result."""
+
+    def __init__(self, raw: JobsWithRawResponse) -> None:
+        self._raw = raw
+
+    def create(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        description: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Job]:
+        """Start syncing instance ``id`` with its data source.
+
+        Not retried once the request may have reached the server (a repeat
+        could start a second job; manual syncs are rate limited).
+        """
+        return ResponseContextManager(
+            lambda: self._raw.create(id, account_id=account_id, description=description, **options)
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[SyncPager[Job]]:
+        """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        return ResponseContextManager(
+            lambda: self._raw.list(
+                id, account_id=account_id, page=page, per_page=per_page, **options
+            )
+        )
+
+    def get(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Job]:
+        """Get job ``job_id`` of instance ``id``."""
+        return ResponseContextManager(
+            lambda: self._raw.get(job_id, account_id=account_id, id=id, **options)
+        )
+
+    def logs(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        id: str,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[builtins.list[JobLog]]:
+        """Get one page of the log entries of job ``job_id``."""
+        return ResponseContextManager(
+            lambda: self._raw.logs(
+                job_id, account_id=account_id, id=id, page=page, per_page=per_page, **options
+            )
+        )
+
+    def wait(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        id: str,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> ResponseContextManager[Job]:
+        """Poll job ``job_id`` until it has ended; return its final state.
+
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
+        """
+        return ResponseContextManager(
+            lambda: self._raw.wait(
+                job_id, account_id=account_id, id=id, poll_interval=poll_interval, timeout=timeout
+            )
         )

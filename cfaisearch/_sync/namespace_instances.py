@@ -9,9 +9,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
+from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._streaming import ChatCompletionStream
@@ -40,10 +41,18 @@ if TYPE_CHECKING:
         SourceParam,
     )
     from ..types.search import SearchResult
-    from .items import Items, ItemsWithRawResponse
-    from .namespace_jobs import NamespaceJobs, NamespaceJobsWithRawResponse
+    from .items import Items, ItemsWithRawResponse, ItemsWithStreamingResponse
+    from .namespace_jobs import (
+        NamespaceJobs,
+        NamespaceJobsWithRawResponse,
+        NamespaceJobsWithStreamingResponse,
+    )
 
-__all__ = ["NamespaceInstances", "NamespaceInstancesWithRawResponse"]
+__all__ = [
+    "NamespaceInstances",
+    "NamespaceInstancesWithRawResponse",
+    "NamespaceInstancesWithStreamingResponse",
+]
 
 
 class NamespaceInstances:
@@ -57,6 +66,11 @@ class NamespaceInstances:
     def with_raw_response(self) -> NamespaceInstancesWithRawResponse:
         """The same methods, each returning the HTTP response with its parsed result."""
         return NamespaceInstancesWithRawResponse(self._portal, self._async.with_raw_response)
+
+    @cached_property
+    def with_streaming_response(self) -> NamespaceInstancesWithStreamingResponse:
+        """The same methods, each a context manager around the HTTP response."""
+        return NamespaceInstancesWithStreamingResponse(self.with_raw_response)
 
     @cached_property
     def jobs(self) -> NamespaceJobs:
@@ -506,7 +520,7 @@ class NamespaceInstancesWithRawResponse:
             token_id=token_id,
             type=type,
             **options,
-        )
+        ).to_sync()
 
     def update(
         self,
@@ -590,7 +604,7 @@ class NamespaceInstancesWithRawResponse:
             system_prompt_rewrite_query=system_prompt_rewrite_query,
             token_id=token_id,
             **options,
-        )
+        ).to_sync()
 
     def list(
         self,
@@ -605,11 +619,13 @@ class NamespaceInstancesWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[InstanceListItem]]:
+    ) -> RawResponse[SyncPager[InstanceListItem]]:
         """List the instances of namespace ``name``, page by page (iterate for all).
 
         ``search`` matches part of the id.
         """
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             name,
@@ -622,7 +638,7 @@ class NamespaceInstancesWithRawResponse:
             per_page=per_page,
             search=search,
             **options,
-        )
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     def delete(
         self,
@@ -635,7 +651,7 @@ class NamespaceInstancesWithRawResponse:
         """Delete instance ``id`` with everything it indexed; return its last state."""
         return self._portal.call(
             self._async.delete, id, account_id=account_id, name=name, **options
-        )
+        ).to_sync()
 
     @overload
     def chat_completions(
@@ -710,7 +726,7 @@ class NamespaceInstancesWithRawResponse:
             model=model,
             stream=stream,
             **options,
-        ).map(lambda value: ChatCompletionStream.adopt(self._portal, value))
+        ).to_sync(lambda value: ChatCompletionStream.adopt(self._portal, value))
 
     def read(
         self,
@@ -721,7 +737,9 @@ class NamespaceInstancesWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Instance]:
         """Get instance ``id``."""
-        return self._portal.call(self._async.read, id, account_id=account_id, name=name, **options)
+        return self._portal.call(
+            self._async.read, id, account_id=account_id, name=name, **options
+        ).to_sync()
 
     def search(
         self,
@@ -744,7 +762,7 @@ class NamespaceInstancesWithRawResponse:
             messages=messages,
             query=query,
             **options,
-        )
+        ).to_sync()
 
     def stats(
         self,
@@ -755,4 +773,361 @@ class NamespaceInstancesWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[InstanceStats]:
         """Item counts per status and storage figures of instance ``id``."""
-        return self._portal.call(self._async.stats, id, account_id=account_id, name=name, **options)
+        return self._portal.call(
+            self._async.stats, id, account_id=account_id, name=name, **options
+        ).to_sync()
+
+
+class NamespaceInstancesWithStreamingResponse:
+    """Streamed responses of :class:`NamespaceInstances`: ``with`` each result."""
+
+    def __init__(self, raw: NamespaceInstancesWithRawResponse) -> None:
+        self._raw = raw
+
+    @cached_property
+    def jobs(self) -> NamespaceJobsWithStreamingResponse:
+        """Indexing jobs of an instance."""
+        from .namespace_jobs import NamespaceJobsWithStreamingResponse
+
+        return NamespaceJobsWithStreamingResponse(self._raw.jobs)
+
+    @cached_property
+    def items(self) -> ItemsWithStreamingResponse:
+        """Files and pages of an instance."""
+        from .items import ItemsWithStreamingResponse
+
+        return ItemsWithStreamingResponse(self._raw.items)
+
+    def create(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        id: str,
+        ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
+        aisearch_model: str | NotGiven | None = NOT_GIVEN,
+        cache: bool | NotGiven = NOT_GIVEN,
+        cache_threshold: CacheThreshold | NotGiven = NOT_GIVEN,
+        cache_ttl: CacheTTL | NotGiven = NOT_GIVEN,
+        chunk: bool | NotGiven = NOT_GIVEN,
+        chunk_overlap: int | NotGiven = NOT_GIVEN,
+        chunk_size: int | NotGiven = NOT_GIVEN,
+        custom_metadata: Iterable[CustomMetadataFieldParam] | NotGiven = NOT_GIVEN,
+        embedding_model: str | NotGiven | None = NOT_GIVEN,
+        fusion_method: FusionMethod | NotGiven = NOT_GIVEN,
+        hybrid_search_enabled: bool | NotGiven = NOT_GIVEN,
+        index_method: IndexMethodParam | NotGiven = NOT_GIVEN,
+        indexing_options: IndexingOptionsParam | NotGiven | None = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        metadata: InstanceMetadataParam | NotGiven = NOT_GIVEN,
+        public_endpoint_params: PublicEndpointParam | NotGiven = NOT_GIVEN,
+        reranking: bool | NotGiven = NOT_GIVEN,
+        reranking_model: str | NotGiven | None = NOT_GIVEN,
+        retrieval_options: RetrievalOptionsParam | NotGiven | None = NOT_GIVEN,
+        rewrite_model: str | NotGiven | None = NOT_GIVEN,
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        score_threshold: float | NotGiven = NOT_GIVEN,
+        source: str | NotGiven | None = NOT_GIVEN,
+        source_params: SourceParam | NotGiven | None = NOT_GIVEN,
+        sync_interval: SyncInterval | NotGiven = NOT_GIVEN,
+        token_id: str | NotGiven = NOT_GIVEN,
+        type: InstanceType | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Instance]:
+        """Create instance ``id`` in namespace ``name``.
+
+        Without ``source`` it is an upload-only instance fed through the Items
+        API; an http(s) ``source`` is crawled, a bucket name is read from R2.
+        Not retried once the request may have reached the server.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.create(
+                name,
+                account_id=account_id,
+                id=id,
+                ai_gateway_id=ai_gateway_id,
+                aisearch_model=aisearch_model,
+                cache=cache,
+                cache_threshold=cache_threshold,
+                cache_ttl=cache_ttl,
+                chunk=chunk,
+                chunk_overlap=chunk_overlap,
+                chunk_size=chunk_size,
+                custom_metadata=custom_metadata,
+                embedding_model=embedding_model,
+                fusion_method=fusion_method,
+                hybrid_search_enabled=hybrid_search_enabled,
+                index_method=index_method,
+                indexing_options=indexing_options,
+                max_num_results=max_num_results,
+                metadata=metadata,
+                public_endpoint_params=public_endpoint_params,
+                reranking=reranking,
+                reranking_model=reranking_model,
+                retrieval_options=retrieval_options,
+                rewrite_model=rewrite_model,
+                rewrite_query=rewrite_query,
+                score_threshold=score_threshold,
+                source=source,
+                source_params=source_params,
+                sync_interval=sync_interval,
+                token_id=token_id,
+                type=type,
+                **options,
+            )
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
+        aisearch_model: str | NotGiven | None = NOT_GIVEN,
+        cache: bool | NotGiven = NOT_GIVEN,
+        cache_threshold: CacheThreshold | NotGiven = NOT_GIVEN,
+        cache_ttl: CacheTTL | NotGiven = NOT_GIVEN,
+        chunk: bool | NotGiven = NOT_GIVEN,
+        chunk_overlap: int | NotGiven = NOT_GIVEN,
+        chunk_size: int | NotGiven = NOT_GIVEN,
+        custom_metadata: Iterable[CustomMetadataFieldParam] | NotGiven = NOT_GIVEN,
+        embedding_model: str | NotGiven | None = NOT_GIVEN,
+        fusion_method: FusionMethod | NotGiven = NOT_GIVEN,
+        index_method: IndexMethodParam | NotGiven = NOT_GIVEN,
+        indexing_options: IndexingOptionsParam | NotGiven | None = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        metadata: InstanceMetadataParam | NotGiven = NOT_GIVEN,
+        paused: bool | NotGiven = NOT_GIVEN,
+        public_endpoint_params: PublicEndpointParam | NotGiven = NOT_GIVEN,
+        reranking: bool | NotGiven = NOT_GIVEN,
+        reranking_model: str | NotGiven | None = NOT_GIVEN,
+        retrieval_options: RetrievalOptionsParam | NotGiven | None = NOT_GIVEN,
+        rewrite_model: str | NotGiven | None = NOT_GIVEN,
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        score_threshold: float | NotGiven = NOT_GIVEN,
+        source: str | NotGiven | None = NOT_GIVEN,
+        source_params: SourceParam | NotGiven | None = NOT_GIVEN,
+        summarization: bool | NotGiven = NOT_GIVEN,
+        summarization_model: str | NotGiven | None = NOT_GIVEN,
+        sync_interval: SyncInterval | NotGiven = NOT_GIVEN,
+        system_prompt_aisearch: str | NotGiven | None = NOT_GIVEN,
+        system_prompt_index_summarization: str | NotGiven | None = NOT_GIVEN,
+        system_prompt_rewrite_query: str | NotGiven | None = NOT_GIVEN,
+        token_id: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Instance]:
+        """Change the settings given; the others keep their values.
+
+        ``public_endpoint_params`` is replaced as a whole.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.update(
+                id,
+                account_id=account_id,
+                name=name,
+                ai_gateway_id=ai_gateway_id,
+                aisearch_model=aisearch_model,
+                cache=cache,
+                cache_threshold=cache_threshold,
+                cache_ttl=cache_ttl,
+                chunk=chunk,
+                chunk_overlap=chunk_overlap,
+                chunk_size=chunk_size,
+                custom_metadata=custom_metadata,
+                embedding_model=embedding_model,
+                fusion_method=fusion_method,
+                index_method=index_method,
+                indexing_options=indexing_options,
+                max_num_results=max_num_results,
+                metadata=metadata,
+                paused=paused,
+                public_endpoint_params=public_endpoint_params,
+                reranking=reranking,
+                reranking_model=reranking_model,
+                retrieval_options=retrieval_options,
+                rewrite_model=rewrite_model,
+                rewrite_query=rewrite_query,
+                score_threshold=score_threshold,
+                source=source,
+                source_params=source_params,
+                summarization=summarization,
+                summarization_model=summarization_model,
+                sync_interval=sync_interval,
+                system_prompt_aisearch=system_prompt_aisearch,
+                system_prompt_index_summarization=system_prompt_index_summarization,
+                system_prompt_rewrite_query=system_prompt_rewrite_query,
+                token_id=token_id,
+                **options,
+            )
+        )
+
+    def list(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        hostname: str | None = None,
+        namespace: str | None = None,
+        order_by: Literal["created_at"] | None = None,
+        order_by_direction: Literal["asc", "desc"] | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[SyncPager[InstanceListItem]]:
+        """List the instances of namespace ``name``, page by page (iterate for all).
+
+        ``search`` matches part of the id.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.list(
+                name,
+                account_id=account_id,
+                hostname=hostname,
+                namespace=namespace,
+                order_by=order_by,
+                order_by_direction=order_by_direction,
+                page=page,
+                per_page=per_page,
+                search=search,
+                **options,
+            )
+        )
+
+    def delete(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Instance]:
+        """Delete instance ``id`` with everything it indexed; return its last state."""
+        return ResponseContextManager(
+            lambda: self._raw.delete(id, account_id=account_id, name=name, **options)
+        )
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[False] = False,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ChatCompletion]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[True],
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ChatCompletionStream[ChatCompletion]]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ChatCompletion | ChatCompletionStream[ChatCompletion]]: ...
+
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ChatCompletion | ChatCompletionStream[ChatCompletion]]:
+        """Answer the conversation from instance ``id``'s content (OpenAI-style).
+
+        With ``stream=True`` the answer arrives as it is written: an
+        :class:`~cfaisearch.AsyncChatCompletionStream` of typed events (the
+        retrieved chunks first, then text deltas). Opening it is retried like
+        any read; nothing is retried once events have arrived.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.chat_completions(
+                id,
+                account_id=account_id,
+                name=name,
+                messages=messages,
+                aisearch_options=aisearch_options,
+                model=model,
+                stream=stream,
+                **options,
+            )
+        )
+
+    def read(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Instance]:
+        """Get instance ``id``."""
+        return ResponseContextManager(
+            lambda: self._raw.read(id, account_id=account_id, name=name, **options)
+        )
+
+    def search(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        messages: Iterable[MessageParam] | NotGiven = NOT_GIVEN,
+        query: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[SearchResult]:
+        """Retrieve the chunks of instance ``id`` matching ``query`` or ``messages`` (one of)."""
+        return ResponseContextManager(
+            lambda: self._raw.search(
+                id,
+                account_id=account_id,
+                name=name,
+                aisearch_options=aisearch_options,
+                messages=messages,
+                query=query,
+                **options,
+            )
+        )
+
+    def stats(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[InstanceStats]:
+        """Item counts per status and storage figures of instance ``id``."""
+        return ResponseContextManager(
+            lambda: self._raw.stats(id, account_id=account_id, name=name, **options)
+        )

@@ -9,16 +9,17 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
+from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._with_raw.namespace_jobs import AsyncNamespaceJobsWithRawResponse
     from ..resources.namespace_jobs import AsyncNamespaceJobs
     from ..types.jobs import Job, JobLog
 
-__all__ = ["NamespaceJobs", "NamespaceJobsWithRawResponse"]
+__all__ = ["NamespaceJobs", "NamespaceJobsWithRawResponse", "NamespaceJobsWithStreamingResponse"]
 
 
 class NamespaceJobs:
@@ -32,6 +33,11 @@ class NamespaceJobs:
     def with_raw_response(self) -> NamespaceJobsWithRawResponse:
         """The same methods, each returning the HTTP response with its parsed result."""
         return NamespaceJobsWithRawResponse(self._portal, self._async.with_raw_response)
+
+    @cached_property
+    def with_streaming_response(self) -> NamespaceJobsWithStreamingResponse:
+        """The same methods, each a context manager around the HTTP response."""
+        return NamespaceJobsWithStreamingResponse(self.with_raw_response)
 
     def create(
         self,
@@ -189,7 +195,7 @@ class NamespaceJobsWithRawResponse:
             name=name,
             description=description,
             **options,
-        )
+        ).to_sync()
 
     def update(
         self,
@@ -210,7 +216,7 @@ class NamespaceJobsWithRawResponse:
             id=id,
             action=action,
             **options,
-        )
+        ).to_sync()
 
     def list(
         self,
@@ -221,8 +227,10 @@ class NamespaceJobsWithRawResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Job]]:
+    ) -> RawResponse[SyncPager[Job]]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             id,
@@ -231,7 +239,7 @@ class NamespaceJobsWithRawResponse:
             page=page,
             per_page=per_page,
             **options,
-        )
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     def get(
         self,
@@ -245,7 +253,7 @@ class NamespaceJobsWithRawResponse:
         """Get job ``job_id`` of instance ``id``."""
         return self._portal.call(
             self._async.get, job_id, account_id=account_id, name=name, id=id, **options
-        )
+        ).to_sync()
 
     def logs(
         self,
@@ -268,7 +276,7 @@ class NamespaceJobsWithRawResponse:
             page=page,
             per_page=per_page,
             **options,
-        )
+        ).to_sync()
 
     def wait(
         self,
@@ -294,4 +302,130 @@ class NamespaceJobsWithRawResponse:
             id=id,
             poll_interval=poll_interval,
             timeout=timeout,
+        ).to_sync()
+
+
+class NamespaceJobsWithStreamingResponse:
+    """Streamed responses of :class:`NamespaceJobs`: ``with`` each result."""
+
+    def __init__(self, raw: NamespaceJobsWithRawResponse) -> None:
+        self._raw = raw
+
+    def create(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        description: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Job]:
+        """Start syncing instance ``id`` with its data source.
+
+        Not retried once the request may have reached the server (a repeat
+        could start a second job; manual syncs are rate limited).
+        """
+        return ResponseContextManager(
+            lambda: self._raw.create(
+                id, account_id=account_id, name=name, description=description, **options
+            )
+        )
+
+    def update(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        action: Literal["cancel"],
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Job]:
+        """Apply ``action`` to job ``job_id``: ``"cancel"`` stops it. Returns the updated job."""
+        return ResponseContextManager(
+            lambda: self._raw.update(
+                job_id, account_id=account_id, name=name, id=id, action=action, **options
+            )
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[SyncPager[Job]]:
+        """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        return ResponseContextManager(
+            lambda: self._raw.list(
+                id, account_id=account_id, name=name, page=page, per_page=per_page, **options
+            )
+        )
+
+    def get(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Job]:
+        """Get job ``job_id`` of instance ``id``."""
+        return ResponseContextManager(
+            lambda: self._raw.get(job_id, account_id=account_id, name=name, id=id, **options)
+        )
+
+    def logs(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[builtins.list[JobLog]]:
+        """Get one page of the log entries of job ``job_id``."""
+        return ResponseContextManager(
+            lambda: self._raw.logs(
+                job_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                page=page,
+                per_page=per_page,
+                **options,
+            )
+        )
+
+    def wait(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> ResponseContextManager[Job]:
+        """Poll job ``job_id`` until it has ended; return its final state.
+
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
+        """
+        return ResponseContextManager(
+            lambda: self._raw.wait(
+                job_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                poll_interval=poll_interval,
+                timeout=timeout,
+            )
         )

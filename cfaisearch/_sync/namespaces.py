@@ -9,9 +9,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
+from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._streaming import ChatCompletionStream
@@ -25,9 +26,13 @@ if TYPE_CHECKING:
         NamespacePublicEndpointParam,
     )
     from ..types.search import NamespaceSearchResult
-    from .namespace_instances import NamespaceInstances, NamespaceInstancesWithRawResponse
+    from .namespace_instances import (
+        NamespaceInstances,
+        NamespaceInstancesWithRawResponse,
+        NamespaceInstancesWithStreamingResponse,
+    )
 
-__all__ = ["Namespaces", "NamespacesWithRawResponse"]
+__all__ = ["Namespaces", "NamespacesWithRawResponse", "NamespacesWithStreamingResponse"]
 
 
 class Namespaces:
@@ -41,6 +46,11 @@ class Namespaces:
     def with_raw_response(self) -> NamespacesWithRawResponse:
         """The same methods, each returning the HTTP response with its parsed result."""
         return NamespacesWithRawResponse(self._portal, self._async.with_raw_response)
+
+    @cached_property
+    def with_streaming_response(self) -> NamespacesWithStreamingResponse:
+        """The same methods, each a context manager around the HTTP response."""
+        return NamespacesWithStreamingResponse(self.with_raw_response)
 
     @cached_property
     def instances(self) -> NamespaceInstances:
@@ -253,7 +263,7 @@ class NamespacesWithRawResponse:
             description=description,
             public_endpoint_params=public_endpoint_params,
             **options,
-        )
+        ).to_sync()
 
     def update(
         self,
@@ -276,7 +286,7 @@ class NamespacesWithRawResponse:
             description=description,
             public_endpoint_params=public_endpoint_params,
             **options,
-        )
+        ).to_sync()
 
     def list(
         self,
@@ -286,8 +296,10 @@ class NamespacesWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Namespace]]:
+    ) -> RawResponse[SyncPager[Namespace]]:
         """List namespaces, page by page; ``search`` matches part of a name or description."""
+        from .._pagination import SyncPager
+
         return self._portal.call(
             self._async.list,
             account_id=account_id,
@@ -295,7 +307,7 @@ class NamespacesWithRawResponse:
             per_page=per_page,
             search=search,
             **options,
-        )
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
 
     def delete(
         self, name: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
@@ -304,7 +316,9 @@ class NamespacesWithRawResponse:
 
         Returns the API's ``result`` as decoded JSON (its shape is not specified).
         """
-        return self._portal.call(self._async.delete, name, account_id=account_id, **options)
+        return self._portal.call(
+            self._async.delete, name, account_id=account_id, **options
+        ).to_sync()
 
     @overload
     def chat_completions(
@@ -374,13 +388,13 @@ class NamespacesWithRawResponse:
             model=model,
             stream=stream,
             **options,
-        ).map(lambda value: ChatCompletionStream.adopt(self._portal, value))
+        ).to_sync(lambda value: ChatCompletionStream.adopt(self._portal, value))
 
     def read(
         self, name: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> RawResponse[Namespace]:
         """Get namespace ``name``."""
-        return self._portal.call(self._async.read, name, account_id=account_id, **options)
+        return self._portal.call(self._async.read, name, account_id=account_id, **options).to_sync()
 
     def search(
         self,
@@ -403,4 +417,194 @@ class NamespacesWithRawResponse:
             messages=messages,
             query=query,
             **options,
+        ).to_sync()
+
+
+class NamespacesWithStreamingResponse:
+    """Streamed responses of :class:`Namespaces`: ``with`` each result."""
+
+    def __init__(self, raw: NamespacesWithRawResponse) -> None:
+        self._raw = raw
+
+    @cached_property
+    def instances(self) -> NamespaceInstancesWithStreamingResponse:
+        """Instances of a namespace."""
+        from .namespace_instances import NamespaceInstancesWithStreamingResponse
+
+        return NamespaceInstancesWithStreamingResponse(self._raw.instances)
+
+    def create(
+        self,
+        *,
+        account_id: str | None = None,
+        name: str,
+        description: str | NotGiven | None = NOT_GIVEN,
+        public_endpoint_params: NamespacePublicEndpointParam | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Namespace]:
+        """Create namespace ``name``. Not retried once the request may have reached the server."""
+        return ResponseContextManager(
+            lambda: self._raw.create(
+                account_id=account_id,
+                name=name,
+                description=description,
+                public_endpoint_params=public_endpoint_params,
+                **options,
+            )
+        )
+
+    def update(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        description: str | NotGiven | None = NOT_GIVEN,
+        public_endpoint_params: NamespacePublicEndpointParam | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Namespace]:
+        """Change namespace ``name``.
+
+        ``public_endpoint_params`` is replaced as a whole; None turns the
+        public endpoint off (its id is kept).
+        """
+        return ResponseContextManager(
+            lambda: self._raw.update(
+                name,
+                account_id=account_id,
+                description=description,
+                public_endpoint_params=public_endpoint_params,
+                **options,
+            )
+        )
+
+    def list(
+        self,
+        *,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[SyncPager[Namespace]]:
+        """List namespaces, page by page; ``search`` matches part of a name or description."""
+        return ResponseContextManager(
+            lambda: self._raw.list(
+                account_id=account_id, page=page, per_page=per_page, search=search, **options
+            )
+        )
+
+    def delete(
+        self, name: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> ResponseContextManager[object]:
+        """Delete namespace ``name``, which must hold no instance.
+
+        Returns the API's ``result`` as decoded JSON (its shape is not specified).
+        """
+        return ResponseContextManager(
+            lambda: self._raw.delete(name, account_id=account_id, **options)
+        )
+
+    @overload
+    def chat_completions(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam],
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[False] = False,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[NamespaceChatCompletion]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam],
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[True],
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[ChatCompletionStream[NamespaceChatCompletion]]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam],
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[
+        NamespaceChatCompletion | ChatCompletionStream[NamespaceChatCompletion]
+    ]: ...
+
+    def chat_completions(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam],
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[
+        NamespaceChatCompletion | ChatCompletionStream[NamespaceChatCompletion]
+    ]:
+        """Answer the conversation from the instances ``aisearch_options["instance_ids"]``.
+
+        With ``stream=True`` the answer arrives as it is written: an
+        :class:`~cfaisearch.AsyncChatCompletionStream` of typed events (the
+        retrieved chunks first, then text deltas). Opening it is retried like
+        any read; nothing is retried once events have arrived.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.chat_completions(
+                name,
+                account_id=account_id,
+                aisearch_options=aisearch_options,
+                messages=messages,
+                model=model,
+                stream=stream,
+                **options,
+            )
+        )
+
+    def read(
+        self, name: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> ResponseContextManager[Namespace]:
+        """Get namespace ``name``."""
+        return ResponseContextManager(
+            lambda: self._raw.read(name, account_id=account_id, **options)
+        )
+
+    def search(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam] | NotGiven = NOT_GIVEN,
+        query: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[NamespaceSearchResult]:
+        """Search the instances ``aisearch_options["instance_ids"]`` with ``query`` or
+        ``messages`` (one of); results are merged, and failed instances listed in ``errors``.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.search(
+                name,
+                account_id=account_id,
+                aisearch_options=aisearch_options,
+                messages=messages,
+                query=query,
+                **options,
+            )
         )

@@ -8,16 +8,17 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
+from .._raw import ResponseContextManager
 
 if TYPE_CHECKING:
-    from .._pagination import Page, SyncPager
+    from .._pagination import SyncPager
     from .._portal import Portal
     from .._raw import RawResponse
     from .._with_raw.tokens import AsyncTokensWithRawResponse
     from ..resources.tokens import AsyncTokens
     from ..types.tokens import Token
 
-__all__ = ["Tokens", "TokensWithRawResponse"]
+__all__ = ["Tokens", "TokensWithRawResponse", "TokensWithStreamingResponse"]
 
 
 class Tokens:
@@ -35,6 +36,11 @@ class Tokens:
     def with_raw_response(self) -> TokensWithRawResponse:
         """The same methods, each returning the HTTP response with its parsed result."""
         return TokensWithRawResponse(self._portal, self._async.with_raw_response)
+
+    @cached_property
+    def with_streaming_response(self) -> TokensWithStreamingResponse:
+        """The same methods, each a context manager around the HTTP response."""
+        return TokensWithStreamingResponse(self.with_raw_response)
 
     def create(
         self,
@@ -151,7 +157,7 @@ class TokensWithRawResponse:
             name=name,
             legacy=legacy,
             **options,
-        )
+        ).to_sync()
 
     def update(
         self,
@@ -178,6 +184,102 @@ class TokensWithRawResponse:
             name=name,
             legacy=legacy,
             **options,
+        ).to_sync()
+
+    def list(
+        self,
+        *,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RawResponse[SyncPager[Token]]:
+        """List tokens, page by page; ``search`` matches part of a name."""
+        from .._pagination import SyncPager
+
+        return self._portal.call(
+            self._async.list,
+            account_id=account_id,
+            page=page,
+            per_page=per_page,
+            search=search,
+            **options,
+        ).to_sync(lambda value: SyncPager.of_page(self._portal, value))
+
+    def delete(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> RawResponse[object]:
+        """Delete token ``id`` (refused while an instance uses it).
+
+        Returns the API's ``result`` as decoded JSON (its shape is not specified).
+        """
+        return self._portal.call(self._async.delete, id, account_id=account_id, **options).to_sync()
+
+    def read(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> RawResponse[Token]:
+        """Get token ``id`` (without its secret)."""
+        return self._portal.call(self._async.read, id, account_id=account_id, **options).to_sync()
+
+
+class TokensWithStreamingResponse:
+    """Streamed responses of :class:`Tokens`: ``with`` each result."""
+
+    def __init__(self, raw: TokensWithRawResponse) -> None:
+        self._raw = raw
+
+    def create(
+        self,
+        *,
+        account_id: str | None = None,
+        cf_api_id: str,
+        cf_api_key: str,
+        name: str,
+        legacy: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Token]:
+        """Register the Cloudflare API token ``cf_api_id`` (secret ``cf_api_key``) as ``name``.
+
+        Not retried once the request may have reached the server.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.create(
+                account_id=account_id,
+                cf_api_id=cf_api_id,
+                cf_api_key=cf_api_key,
+                name=name,
+                legacy=legacy,
+                **options,
+            )
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        cf_api_id: str,
+        cf_api_key: str,
+        name: str,
+        legacy: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseContextManager[Token]:
+        """Replace token ``id``'s credentials and name.
+
+        Instances using it drop their cached credentials. Not retried once the
+        request may have reached the server.
+        """
+        return ResponseContextManager(
+            lambda: self._raw.update(
+                id,
+                account_id=account_id,
+                cf_api_id=cf_api_id,
+                cf_api_key=cf_api_key,
+                name=name,
+                legacy=legacy,
+                **options,
+            )
         )
 
     def list(
@@ -188,28 +290,27 @@ class TokensWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Token]]:
+    ) -> ResponseContextManager[SyncPager[Token]]:
         """List tokens, page by page; ``search`` matches part of a name."""
-        return self._portal.call(
-            self._async.list,
-            account_id=account_id,
-            page=page,
-            per_page=per_page,
-            search=search,
-            **options,
+        return ResponseContextManager(
+            lambda: self._raw.list(
+                account_id=account_id, page=page, per_page=per_page, search=search, **options
+            )
         )
 
     def delete(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
-    ) -> RawResponse[object]:
+    ) -> ResponseContextManager[object]:
         """Delete token ``id`` (refused while an instance uses it).
 
         Returns the API's ``result`` as decoded JSON (its shape is not specified).
         """
-        return self._portal.call(self._async.delete, id, account_id=account_id, **options)
+        return ResponseContextManager(
+            lambda: self._raw.delete(id, account_id=account_id, **options)
+        )
 
     def read(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
-    ) -> RawResponse[Token]:
+    ) -> ResponseContextManager[Token]:
         """Get token ``id`` (without its secret)."""
-        return self._portal.call(self._async.read, id, account_id=account_id, **options)
+        return ResponseContextManager(lambda: self._raw.read(id, account_id=account_id, **options))

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..resources.aisearch import AsyncAISearch
-    from .instances import AsyncInstancesWithRawResponse
-    from .namespaces import AsyncNamespacesWithRawResponse
-    from .tokens import AsyncTokensWithRawResponse
+    from .instances import AsyncInstancesWithRawResponse, AsyncInstancesWithStreamingResponse
+    from .namespaces import AsyncNamespacesWithRawResponse, AsyncNamespacesWithStreamingResponse
+    from .tokens import AsyncTokensWithRawResponse, AsyncTokensWithStreamingResponse
 
-__all__ = ["AsyncAISearchWithRawResponse"]
+__all__ = ["AsyncAISearchWithRawResponse", "AsyncAISearchWithStreamingResponse"]
 
 
 class AsyncAISearchWithRawResponse:
-    """Raw responses of :class:`AsyncAISearch`: each method returns a ``RawResponse``."""
+    """Raw responses of :class:`AsyncAISearch`: methods give ``AsyncRawResponse``s."""
 
     def __init__(self, resource: AsyncAISearch) -> None:
         self._resource = resource
@@ -42,3 +42,31 @@ class AsyncAISearchWithRawResponse:
         from .tokens import AsyncTokensWithRawResponse
 
         return AsyncTokensWithRawResponse(self._resource.tokens)
+
+
+class AsyncAISearchWithStreamingResponse:
+    """Streamed responses of :class:`AsyncAISearch`: ``async with`` each result."""
+
+    def __init__(self, resource: AsyncAISearch) -> None:
+        self._resource = resource
+
+    @cached_property
+    def instances(self) -> AsyncInstancesWithStreamingResponse:
+        """Instances addressed by id alone (Cloudflare now prefers ``namespaces.instances``)."""
+        from .instances import AsyncInstancesWithStreamingResponse
+
+        return AsyncInstancesWithStreamingResponse(self._resource.instances)
+
+    @cached_property
+    def namespaces(self) -> AsyncNamespacesWithStreamingResponse:
+        """Namespaces, their instances, jobs and items."""
+        from .namespaces import AsyncNamespacesWithStreamingResponse
+
+        return AsyncNamespacesWithStreamingResponse(self._resource.namespaces)
+
+    @cached_property
+    def tokens(self) -> AsyncTokensWithStreamingResponse:
+        """Service tokens used to read R2 data sources."""
+        from .tokens import AsyncTokensWithStreamingResponse
+
+        return AsyncTokensWithStreamingResponse(self._resource.tokens)

@@ -13,11 +13,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._raw import raw_response
+from .._raw import AsyncResponseContextManager, raw_response
 
 if TYPE_CHECKING:
     from .._pagination import Page
-    from .._raw import RawResponse
+    from .._raw import AsyncRawResponse
     from .._streaming import AsyncChatCompletionStream
     from ..resources.instances import AsyncInstances
     from ..types.chat import ChatCompletion
@@ -43,13 +43,13 @@ if TYPE_CHECKING:
         SourceParam,
     )
     from ..types.search import SearchResult
-    from .jobs import AsyncJobsWithRawResponse
+    from .jobs import AsyncJobsWithRawResponse, AsyncJobsWithStreamingResponse
 
-__all__ = ["AsyncInstancesWithRawResponse"]
+__all__ = ["AsyncInstancesWithRawResponse", "AsyncInstancesWithStreamingResponse"]
 
 
 class AsyncInstancesWithRawResponse:
-    """Raw responses of :class:`AsyncInstances`: each method returns a ``RawResponse``."""
+    """Raw responses of :class:`AsyncInstances`: methods give ``AsyncRawResponse``s."""
 
     def __init__(self, resource: AsyncInstances) -> None:
         self._resource = resource
@@ -95,7 +95,7 @@ class AsyncInstancesWithRawResponse:
         token_id: str | NotGiven = NOT_GIVEN,
         type: InstanceType | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Instance]:
+    ) -> AsyncRawResponse[Instance]:
         """Create instance ``id``.
 
         Without ``source`` it is an upload-only instance fed through the Items
@@ -176,7 +176,7 @@ class AsyncInstancesWithRawResponse:
         system_prompt_rewrite_query: str | NotGiven | None = NOT_GIVEN,
         token_id: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Instance]:
+    ) -> AsyncRawResponse[Instance]:
         """Change the settings given; the others keep their values.
 
         ``public_endpoint_params`` is replaced as a whole.
@@ -233,7 +233,7 @@ class AsyncInstancesWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[InstanceListItem]]:
+    ) -> AsyncRawResponse[Page[InstanceListItem]]:
         """List the instances, page by page (iterate for all).
 
         ``search`` matches part of the id.
@@ -254,7 +254,7 @@ class AsyncInstancesWithRawResponse:
 
     async def delete(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
-    ) -> RawResponse[Instance]:
+    ) -> AsyncRawResponse[Instance]:
         """Delete instance ``id`` with everything it indexed; return its last state."""
         return await raw_response(self._resource.delete(id, account_id=account_id, **options))
 
@@ -269,7 +269,7 @@ class AsyncInstancesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: Literal[False] = False,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ChatCompletion]: ...
+    ) -> AsyncRawResponse[ChatCompletion]: ...
 
     @overload
     async def chat_completions(
@@ -282,7 +282,7 @@ class AsyncInstancesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: Literal[True],
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[AsyncChatCompletionStream[ChatCompletion]]: ...
+    ) -> AsyncRawResponse[AsyncChatCompletionStream[ChatCompletion]]: ...
 
     @overload
     async def chat_completions(
@@ -295,7 +295,7 @@ class AsyncInstancesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: bool,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]: ...
+    ) -> AsyncRawResponse[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]: ...
 
     async def chat_completions(
         self,
@@ -307,7 +307,7 @@ class AsyncInstancesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: bool = False,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]:
+    ) -> AsyncRawResponse[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]:
         """Answer the conversation from instance ``id``'s content (OpenAI-style).
 
         With ``stream=True`` the answer arrives as it is written: an
@@ -329,7 +329,7 @@ class AsyncInstancesWithRawResponse:
 
     async def read(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
-    ) -> RawResponse[Instance]:
+    ) -> AsyncRawResponse[Instance]:
         """Get instance ``id``."""
         return await raw_response(self._resource.read(id, account_id=account_id, **options))
 
@@ -342,7 +342,7 @@ class AsyncInstancesWithRawResponse:
         messages: Iterable[MessageParam] | NotGiven = NOT_GIVEN,
         query: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[SearchResult]:
+    ) -> AsyncRawResponse[SearchResult]:
         """Retrieve the chunks of instance ``id`` matching ``query`` or ``messages`` (one of)."""
         return await raw_response(
             self._resource.search(
@@ -357,6 +357,328 @@ class AsyncInstancesWithRawResponse:
 
     async def stats(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
-    ) -> RawResponse[InstanceStats]:
+    ) -> AsyncRawResponse[InstanceStats]:
         """Item counts per status and storage figures of instance ``id``."""
         return await raw_response(self._resource.stats(id, account_id=account_id, **options))
+
+
+class AsyncInstancesWithStreamingResponse:
+    """Streamed responses of :class:`AsyncInstances`: ``async with`` each result."""
+
+    def __init__(self, resource: AsyncInstances) -> None:
+        self._resource = resource
+
+    @cached_property
+    def jobs(self) -> AsyncJobsWithStreamingResponse:
+        """Indexing jobs of an instance."""
+        from .jobs import AsyncJobsWithStreamingResponse
+
+        return AsyncJobsWithStreamingResponse(self._resource.jobs)
+
+    def create(
+        self,
+        *,
+        account_id: str | None = None,
+        id: str,
+        ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
+        aisearch_model: str | NotGiven | None = NOT_GIVEN,
+        cache: bool | NotGiven = NOT_GIVEN,
+        cache_threshold: CacheThreshold | NotGiven = NOT_GIVEN,
+        cache_ttl: CacheTTL | NotGiven = NOT_GIVEN,
+        chunk: bool | NotGiven = NOT_GIVEN,
+        chunk_overlap: int | NotGiven = NOT_GIVEN,
+        chunk_size: int | NotGiven = NOT_GIVEN,
+        custom_metadata: Iterable[CustomMetadataFieldParam] | NotGiven = NOT_GIVEN,
+        embedding_model: str | NotGiven | None = NOT_GIVEN,
+        fusion_method: FusionMethod | NotGiven = NOT_GIVEN,
+        hybrid_search_enabled: bool | NotGiven = NOT_GIVEN,
+        index_method: IndexMethodParam | NotGiven = NOT_GIVEN,
+        indexing_options: IndexingOptionsParam | NotGiven | None = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        metadata: InstanceMetadataParam | NotGiven = NOT_GIVEN,
+        public_endpoint_params: PublicEndpointParam | NotGiven = NOT_GIVEN,
+        reranking: bool | NotGiven = NOT_GIVEN,
+        reranking_model: str | NotGiven | None = NOT_GIVEN,
+        retrieval_options: RetrievalOptionsParam | NotGiven | None = NOT_GIVEN,
+        rewrite_model: str | NotGiven | None = NOT_GIVEN,
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        score_threshold: float | NotGiven = NOT_GIVEN,
+        source: str | NotGiven | None = NOT_GIVEN,
+        source_params: SourceParam | NotGiven | None = NOT_GIVEN,
+        sync_interval: SyncInterval | NotGiven = NOT_GIVEN,
+        token_id: str | NotGiven = NOT_GIVEN,
+        type: InstanceType | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Instance]:
+        """Create instance ``id``.
+
+        Without ``source`` it is an upload-only instance fed through the Items
+        API; an http(s) ``source`` is crawled, a bucket name is read from R2.
+        Not retried once the request may have reached the server.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.create(
+                account_id=account_id,
+                id=id,
+                ai_gateway_id=ai_gateway_id,
+                aisearch_model=aisearch_model,
+                cache=cache,
+                cache_threshold=cache_threshold,
+                cache_ttl=cache_ttl,
+                chunk=chunk,
+                chunk_overlap=chunk_overlap,
+                chunk_size=chunk_size,
+                custom_metadata=custom_metadata,
+                embedding_model=embedding_model,
+                fusion_method=fusion_method,
+                hybrid_search_enabled=hybrid_search_enabled,
+                index_method=index_method,
+                indexing_options=indexing_options,
+                max_num_results=max_num_results,
+                metadata=metadata,
+                public_endpoint_params=public_endpoint_params,
+                reranking=reranking,
+                reranking_model=reranking_model,
+                retrieval_options=retrieval_options,
+                rewrite_model=rewrite_model,
+                rewrite_query=rewrite_query,
+                score_threshold=score_threshold,
+                source=source,
+                source_params=source_params,
+                sync_interval=sync_interval,
+                token_id=token_id,
+                type=type,
+                **options,
+            )
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
+        aisearch_model: str | NotGiven | None = NOT_GIVEN,
+        cache: bool | NotGiven = NOT_GIVEN,
+        cache_threshold: CacheThreshold | NotGiven = NOT_GIVEN,
+        cache_ttl: CacheTTL | NotGiven = NOT_GIVEN,
+        chunk: bool | NotGiven = NOT_GIVEN,
+        chunk_overlap: int | NotGiven = NOT_GIVEN,
+        chunk_size: int | NotGiven = NOT_GIVEN,
+        custom_metadata: Iterable[CustomMetadataFieldParam] | NotGiven = NOT_GIVEN,
+        embedding_model: str | NotGiven | None = NOT_GIVEN,
+        fusion_method: FusionMethod | NotGiven = NOT_GIVEN,
+        index_method: IndexMethodParam | NotGiven = NOT_GIVEN,
+        indexing_options: IndexingOptionsParam | NotGiven | None = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        metadata: InstanceMetadataParam | NotGiven = NOT_GIVEN,
+        paused: bool | NotGiven = NOT_GIVEN,
+        public_endpoint_params: PublicEndpointParam | NotGiven = NOT_GIVEN,
+        reranking: bool | NotGiven = NOT_GIVEN,
+        reranking_model: str | NotGiven | None = NOT_GIVEN,
+        retrieval_options: RetrievalOptionsParam | NotGiven | None = NOT_GIVEN,
+        rewrite_model: str | NotGiven | None = NOT_GIVEN,
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        score_threshold: float | NotGiven = NOT_GIVEN,
+        source: str | NotGiven | None = NOT_GIVEN,
+        source_params: SourceParam | NotGiven | None = NOT_GIVEN,
+        summarization: bool | NotGiven = NOT_GIVEN,
+        summarization_model: str | NotGiven | None = NOT_GIVEN,
+        sync_interval: SyncInterval | NotGiven = NOT_GIVEN,
+        system_prompt_aisearch: str | NotGiven | None = NOT_GIVEN,
+        system_prompt_index_summarization: str | NotGiven | None = NOT_GIVEN,
+        system_prompt_rewrite_query: str | NotGiven | None = NOT_GIVEN,
+        token_id: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Instance]:
+        """Change the settings given; the others keep their values.
+
+        ``public_endpoint_params`` is replaced as a whole.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.update(
+                id,
+                account_id=account_id,
+                ai_gateway_id=ai_gateway_id,
+                aisearch_model=aisearch_model,
+                cache=cache,
+                cache_threshold=cache_threshold,
+                cache_ttl=cache_ttl,
+                chunk=chunk,
+                chunk_overlap=chunk_overlap,
+                chunk_size=chunk_size,
+                custom_metadata=custom_metadata,
+                embedding_model=embedding_model,
+                fusion_method=fusion_method,
+                index_method=index_method,
+                indexing_options=indexing_options,
+                max_num_results=max_num_results,
+                metadata=metadata,
+                paused=paused,
+                public_endpoint_params=public_endpoint_params,
+                reranking=reranking,
+                reranking_model=reranking_model,
+                retrieval_options=retrieval_options,
+                rewrite_model=rewrite_model,
+                rewrite_query=rewrite_query,
+                score_threshold=score_threshold,
+                source=source,
+                source_params=source_params,
+                summarization=summarization,
+                summarization_model=summarization_model,
+                sync_interval=sync_interval,
+                system_prompt_aisearch=system_prompt_aisearch,
+                system_prompt_index_summarization=system_prompt_index_summarization,
+                system_prompt_rewrite_query=system_prompt_rewrite_query,
+                token_id=token_id,
+                **options,
+            )
+        )
+
+    def list(
+        self,
+        *,
+        account_id: str | None = None,
+        hostname: str | None = None,
+        namespace: str | None = None,
+        order_by: Literal["created_at"] | None = None,
+        order_by_direction: Literal["asc", "desc"] | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Page[InstanceListItem]]:
+        """List the instances, page by page (iterate for all).
+
+        ``search`` matches part of the id.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.list(
+                account_id=account_id,
+                hostname=hostname,
+                namespace=namespace,
+                order_by=order_by,
+                order_by_direction=order_by_direction,
+                page=page,
+                per_page=per_page,
+                search=search,
+                **options,
+            )
+        )
+
+    def delete(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> AsyncResponseContextManager[Instance]:
+        """Delete instance ``id`` with everything it indexed; return its last state."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.delete(id, account_id=account_id, **options)
+        )
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[False] = False,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[ChatCompletion]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[True],
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[AsyncChatCompletionStream[ChatCompletion]]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[
+        ChatCompletion | AsyncChatCompletionStream[ChatCompletion]
+    ]: ...
+
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]:
+        """Answer the conversation from instance ``id``'s content (OpenAI-style).
+
+        With ``stream=True`` the answer arrives as it is written: an
+        :class:`~cfaisearch.AsyncChatCompletionStream` of typed events (the
+        retrieved chunks first, then text deltas). Opening it is retried like
+        any read; nothing is retried once events have arrived.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.chat_completions(
+                id,
+                account_id=account_id,
+                messages=messages,
+                aisearch_options=aisearch_options,
+                model=model,
+                stream=stream,
+                **options,
+            )
+        )
+
+    def read(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> AsyncResponseContextManager[Instance]:
+        """Get instance ``id``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.read(id, account_id=account_id, **options)
+        )
+
+    def search(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        messages: Iterable[MessageParam] | NotGiven = NOT_GIVEN,
+        query: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[SearchResult]:
+        """Retrieve the chunks of instance ``id`` matching ``query`` or ``messages`` (one of)."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.search(
+                id,
+                account_id=account_id,
+                aisearch_options=aisearch_options,
+                messages=messages,
+                query=query,
+                **options,
+            )
+        )
+
+    def stats(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> AsyncResponseContextManager[InstanceStats]:
+        """Item counts per status and storage figures of instance ``id``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.stats(id, account_id=account_id, **options)
+        )

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 
 from .._files import UploadFile
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._raw import raw_response
+from .._raw import AsyncResponseContextManager, raw_response
 
 if TYPE_CHECKING:
     from .._binary import AsyncBinaryResponse
     from .._pagination import Page
-    from .._raw import RawResponse
+    from .._raw import AsyncRawResponse
     from ..resources.items import AsyncItems
     from ..types.items import (
         Item,
@@ -24,11 +24,11 @@ if TYPE_CHECKING:
         ItemUploadResult,
     )
 
-__all__ = ["AsyncItemsWithRawResponse"]
+__all__ = ["AsyncItemsWithRawResponse", "AsyncItemsWithStreamingResponse"]
 
 
 class AsyncItemsWithRawResponse:
-    """Raw responses of :class:`AsyncItems`: each method returns a ``RawResponse``."""
+    """Raw responses of :class:`AsyncItems`: methods give ``AsyncRawResponse``s."""
 
     def __init__(self, resource: AsyncItems) -> None:
         self._resource = resource
@@ -49,7 +49,7 @@ class AsyncItemsWithRawResponse:
         source: str | None = None,
         status: ItemStatus | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Item]]:
+    ) -> AsyncRawResponse[Page[Item]]:
         """List the items of instance ``id``, page by page (iterate for every item).
 
         ``metadata_filter`` is a JSON filter such as ``'{"folder": "docs/"}'``;
@@ -81,7 +81,7 @@ class AsyncItemsWithRawResponse:
         name: str,
         file: UploadFile,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ItemUploadResult]:
+    ) -> AsyncRawResponse[ItemUploadResult]:
         """Upload a document to instance ``id``; its file name becomes the item key.
 
         ``file`` is ``{"file": content, "metadata": ..., "wait_for_completion": ...}``
@@ -104,7 +104,7 @@ class AsyncItemsWithRawResponse:
         next_action: Literal["INDEX"],
         wait_for_completion: bool | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Item]:
+    ) -> AsyncRawResponse[Item]:
         """Register item ``key`` (already in the instance's storage) and queue it for indexing.
 
         With ``wait_for_completion=True`` the API answers once indexing is over.
@@ -129,7 +129,7 @@ class AsyncItemsWithRawResponse:
         name: str,
         id: str,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Item]:
+    ) -> AsyncRawResponse[Item]:
         """Get item ``item_id``."""
         return await raw_response(
             self._resource.get(item_id, account_id=account_id, name=name, id=id, **options)
@@ -145,7 +145,7 @@ class AsyncItemsWithRawResponse:
         next_action: Literal["INDEX"],
         wait_for_completion: bool | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Item]:
+    ) -> AsyncRawResponse[Item]:
         """Index item ``item_id`` again.
 
         Not retried once the request may have reached the server.
@@ -170,7 +170,7 @@ class AsyncItemsWithRawResponse:
         name: str,
         id: str,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ItemDeleteResult]:
+    ) -> AsyncRawResponse[ItemDeleteResult]:
         """Delete item ``item_id``: its stored file and its indexed chunks."""
         return await raw_response(
             self._resource.delete(item_id, account_id=account_id, name=name, id=id, **options)
@@ -184,7 +184,7 @@ class AsyncItemsWithRawResponse:
         name: str,
         id: str,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[AsyncBinaryResponse]:
+    ) -> AsyncRawResponse[AsyncBinaryResponse]:
         """Download the original file of item ``item_id``.
 
         The body is not read yet: use ``read()``, ``iter_bytes()`` or
@@ -204,7 +204,7 @@ class AsyncItemsWithRawResponse:
         cursor: str | None = None,
         limit: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ItemLogsPage]:
+    ) -> AsyncRawResponse[ItemLogsPage]:
         """Get up to ``limit`` (1-100) processing events of item ``item_id``.
 
         Continue from ``cursor``, the previous page's ``next_cursor``.
@@ -231,7 +231,7 @@ class AsyncItemsWithRawResponse:
         limit: int | None = None,
         offset: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ItemChunksPage]:
+    ) -> AsyncRawResponse[ItemChunksPage]:
         """Get up to ``limit`` (1-100) indexed chunks of item ``item_id`` from ``offset``."""
         return await raw_response(
             self._resource.chunks(
@@ -254,7 +254,7 @@ class AsyncItemsWithRawResponse:
         id: str,
         poll_interval: float = 2.0,
         timeout: float = 600.0,
-    ) -> RawResponse[Item]:
+    ) -> AsyncRawResponse[Item]:
         """Poll item ``item_id`` until its status is completed, error or skipped.
 
         Gives up after ``timeout`` seconds, each request included, raising
@@ -263,6 +263,260 @@ class AsyncItemsWithRawResponse:
         """
         return await raw_response(
             self._resource.wait(
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                poll_interval=poll_interval,
+                timeout=timeout,
+            )
+        )
+
+
+class AsyncItemsWithStreamingResponse:
+    """Streamed responses of :class:`AsyncItems`: ``async with`` each result."""
+
+    def __init__(self, resource: AsyncItems) -> None:
+        self._resource = resource
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        item_id: str | None = None,
+        key: str | None = None,
+        metadata_filter: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        sort_by: Literal["status", "modified_at"] | None = None,
+        source: str | None = None,
+        status: ItemStatus | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Page[Item]]:
+        """List the items of instance ``id``, page by page (iterate for every item).
+
+        ``metadata_filter`` is a JSON filter such as ``'{"folder": "docs/"}'``;
+        ``source`` is a ``source_id`` (``"builtin"`` for uploads).
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.list(
+                id,
+                account_id=account_id,
+                name=name,
+                item_id=item_id,
+                key=key,
+                metadata_filter=metadata_filter,
+                page=page,
+                per_page=per_page,
+                search=search,
+                sort_by=sort_by,
+                source=source,
+                status=status,
+                **options,
+            )
+        )
+
+    def upload(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        file: UploadFile,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[ItemUploadResult]:
+        """Upload a document to instance ``id``; its file name becomes the item key.
+
+        ``file`` is ``{"file": content, "metadata": ..., "wait_for_completion": ...}``
+        where content is bytes, a binary file, a path, or ``(filename, content[,
+        content_type])``. The content is streamed, never read whole. An existing
+        key is overwritten and indexed again. Not retried once the request may
+        have reached the server.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.upload(
+                id, account_id=account_id, name=name, file=file, **options
+            )
+        )
+
+    def create_or_update(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        key: str,
+        next_action: Literal["INDEX"],
+        wait_for_completion: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Item]:
+        """Register item ``key`` (already in the instance's storage) and queue it for indexing.
+
+        With ``wait_for_completion=True`` the API answers once indexing is over.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.create_or_update(
+                id,
+                account_id=account_id,
+                name=name,
+                key=key,
+                next_action=next_action,
+                wait_for_completion=wait_for_completion,
+                **options,
+            )
+        )
+
+    def get(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Item]:
+        """Get item ``item_id``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.get(
+                item_id, account_id=account_id, name=name, id=id, **options
+            )
+        )
+
+    def sync(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        next_action: Literal["INDEX"],
+        wait_for_completion: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Item]:
+        """Index item ``item_id`` again.
+
+        Not retried once the request may have reached the server.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.sync(
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                next_action=next_action,
+                wait_for_completion=wait_for_completion,
+                **options,
+            )
+        )
+
+    def delete(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[ItemDeleteResult]:
+        """Delete item ``item_id``: its stored file and its indexed chunks."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.delete(
+                item_id, account_id=account_id, name=name, id=id, **options
+            )
+        )
+
+    def download(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[AsyncBinaryResponse]:
+        """Download the original file of item ``item_id``.
+
+        The body is not read yet: use ``read()``, ``iter_bytes()`` or
+        ``write_to_file(path)`` on the result; close it if you read none of it.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.download(
+                item_id, account_id=account_id, name=name, id=id, **options
+            )
+        )
+
+    def logs(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        cursor: str | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[ItemLogsPage]:
+        """Get up to ``limit`` (1-100) processing events of item ``item_id``.
+
+        Continue from ``cursor``, the previous page's ``next_cursor``.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.logs(
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                cursor=cursor,
+                limit=limit,
+                **options,
+            )
+        )
+
+    def chunks(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[ItemChunksPage]:
+        """Get up to ``limit`` (1-100) indexed chunks of item ``item_id`` from ``offset``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.chunks(
+                item_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                limit=limit,
+                offset=offset,
+                **options,
+            )
+        )
+
+    def wait(
+        self,
+        item_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> AsyncResponseContextManager[Item]:
+        """Poll item ``item_id`` until its status is completed, error or skipped.
+
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Item`` seen,
+        or None).
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.wait(
                 item_id,
                 account_id=account_id,
                 name=name,

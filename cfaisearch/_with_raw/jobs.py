@@ -8,19 +8,19 @@ import builtins
 from typing import TYPE_CHECKING
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._raw import raw_response
+from .._raw import AsyncResponseContextManager, raw_response
 
 if TYPE_CHECKING:
     from .._pagination import Page
-    from .._raw import RawResponse
+    from .._raw import AsyncRawResponse
     from ..resources.jobs import AsyncJobs
     from ..types.jobs import Job, JobLog
 
-__all__ = ["AsyncJobsWithRawResponse"]
+__all__ = ["AsyncJobsWithRawResponse", "AsyncJobsWithStreamingResponse"]
 
 
 class AsyncJobsWithRawResponse:
-    """Raw responses of :class:`AsyncJobs`: each method returns a ``RawResponse``."""
+    """Raw responses of :class:`AsyncJobs`: methods give ``AsyncRawResponse``s."""
 
     def __init__(self, resource: AsyncJobs) -> None:
         self._resource = resource
@@ -32,7 +32,7 @@ class AsyncJobsWithRawResponse:
         account_id: str | None = None,
         description: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Job]:
+    ) -> AsyncRawResponse[Job]:
         """Start syncing instance ``id`` with its data source.
 
         Not retried once the request may have reached the server (a repeat
@@ -50,7 +50,7 @@ class AsyncJobsWithRawResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Job]]:
+    ) -> AsyncRawResponse[Page[Job]]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
         return await raw_response(
             self._resource.list(
@@ -65,7 +65,7 @@ class AsyncJobsWithRawResponse:
         account_id: str | None = None,
         id: str,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Job]:
+    ) -> AsyncRawResponse[Job]:
         """Get job ``job_id`` of instance ``id``."""
         return await raw_response(
             self._resource.get(job_id, account_id=account_id, id=id, **options)
@@ -80,7 +80,7 @@ class AsyncJobsWithRawResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[builtins.list[JobLog]]:
+    ) -> AsyncRawResponse[builtins.list[JobLog]]:
         """Get one page of the log entries of job ``job_id``."""
         return await raw_response(
             self._resource.logs(
@@ -96,7 +96,7 @@ class AsyncJobsWithRawResponse:
         id: str,
         poll_interval: float = 2.0,
         timeout: float = 600.0,
-    ) -> RawResponse[Job]:
+    ) -> AsyncRawResponse[Job]:
         """Poll job ``job_id`` until it has ended; return its final state.
 
         Gives up after ``timeout`` seconds, each request included, raising
@@ -105,6 +105,101 @@ class AsyncJobsWithRawResponse:
         """
         return await raw_response(
             self._resource.wait(
+                job_id, account_id=account_id, id=id, poll_interval=poll_interval, timeout=timeout
+            )
+        )
+
+
+class AsyncJobsWithStreamingResponse:
+    """Streamed responses of :class:`AsyncJobs`: ``async with`` each result."""
+
+    def __init__(self, resource: AsyncJobs) -> None:
+        self._resource = resource
+
+    def create(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        description: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Job]:
+        """Start syncing instance ``id`` with its data source.
+
+        Not retried once the request may have reached the server (a repeat
+        could start a second job; manual syncs are rate limited).
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.create(
+                id, account_id=account_id, description=description, **options
+            )
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Page[Job]]:
+        """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.list(
+                id, account_id=account_id, page=page, per_page=per_page, **options
+            )
+        )
+
+    def get(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Job]:
+        """Get job ``job_id`` of instance ``id``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.get(
+                job_id, account_id=account_id, id=id, **options
+            )
+        )
+
+    def logs(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        id: str,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[builtins.list[JobLog]]:
+        """Get one page of the log entries of job ``job_id``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.logs(
+                job_id, account_id=account_id, id=id, page=page, per_page=per_page, **options
+            )
+        )
+
+    def wait(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        id: str,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> AsyncResponseContextManager[Job]:
+        """Poll job ``job_id`` until it has ended; return its final state.
+
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.wait(
                 job_id, account_id=account_id, id=id, poll_interval=poll_interval, timeout=timeout
             )
         )

@@ -9,11 +9,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._raw import raw_response
+from .._raw import AsyncResponseContextManager, raw_response
 
 if TYPE_CHECKING:
     from .._pagination import Page
-    from .._raw import RawResponse
+    from .._raw import AsyncRawResponse
     from .._streaming import AsyncChatCompletionStream
     from ..resources.namespace_instances import AsyncNamespaceInstances
     from ..types.chat import ChatCompletion
@@ -39,14 +39,17 @@ if TYPE_CHECKING:
         SourceParam,
     )
     from ..types.search import SearchResult
-    from .items import AsyncItemsWithRawResponse
-    from .namespace_jobs import AsyncNamespaceJobsWithRawResponse
+    from .items import AsyncItemsWithRawResponse, AsyncItemsWithStreamingResponse
+    from .namespace_jobs import (
+        AsyncNamespaceJobsWithRawResponse,
+        AsyncNamespaceJobsWithStreamingResponse,
+    )
 
-__all__ = ["AsyncNamespaceInstancesWithRawResponse"]
+__all__ = ["AsyncNamespaceInstancesWithRawResponse", "AsyncNamespaceInstancesWithStreamingResponse"]
 
 
 class AsyncNamespaceInstancesWithRawResponse:
-    """Raw responses of :class:`AsyncNamespaceInstances`: each method returns a ``RawResponse``."""
+    """Raw responses of :class:`AsyncNamespaceInstances`: methods give ``AsyncRawResponse``s."""
 
     def __init__(self, resource: AsyncNamespaceInstances) -> None:
         self._resource = resource
@@ -100,7 +103,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         token_id: str | NotGiven = NOT_GIVEN,
         type: InstanceType | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Instance]:
+    ) -> AsyncRawResponse[Instance]:
         """Create instance ``id`` in namespace ``name``.
 
         Without ``source`` it is an upload-only instance fed through the Items
@@ -183,7 +186,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         system_prompt_rewrite_query: str | NotGiven | None = NOT_GIVEN,
         token_id: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Instance]:
+    ) -> AsyncRawResponse[Instance]:
         """Change the settings given; the others keep their values.
 
         ``public_endpoint_params`` is replaced as a whole.
@@ -242,7 +245,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[InstanceListItem]]:
+    ) -> AsyncRawResponse[Page[InstanceListItem]]:
         """List the instances of namespace ``name``, page by page (iterate for all).
 
         ``search`` matches part of the id.
@@ -269,7 +272,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         account_id: str | None = None,
         name: str,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Instance]:
+    ) -> AsyncRawResponse[Instance]:
         """Delete instance ``id`` with everything it indexed; return its last state."""
         return await raw_response(
             self._resource.delete(id, account_id=account_id, name=name, **options)
@@ -287,7 +290,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: Literal[False] = False,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ChatCompletion]: ...
+    ) -> AsyncRawResponse[ChatCompletion]: ...
 
     @overload
     async def chat_completions(
@@ -301,7 +304,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: Literal[True],
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[AsyncChatCompletionStream[ChatCompletion]]: ...
+    ) -> AsyncRawResponse[AsyncChatCompletionStream[ChatCompletion]]: ...
 
     @overload
     async def chat_completions(
@@ -315,7 +318,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: bool,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]: ...
+    ) -> AsyncRawResponse[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]: ...
 
     async def chat_completions(
         self,
@@ -328,7 +331,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: bool = False,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]:
+    ) -> AsyncRawResponse[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]:
         """Answer the conversation from instance ``id``'s content (OpenAI-style).
 
         With ``stream=True`` the answer arrives as it is written: an
@@ -356,7 +359,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         account_id: str | None = None,
         name: str,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Instance]:
+    ) -> AsyncRawResponse[Instance]:
         """Get instance ``id``."""
         return await raw_response(
             self._resource.read(id, account_id=account_id, name=name, **options)
@@ -372,7 +375,7 @@ class AsyncNamespaceInstancesWithRawResponse:
         messages: Iterable[MessageParam] | NotGiven = NOT_GIVEN,
         query: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[SearchResult]:
+    ) -> AsyncRawResponse[SearchResult]:
         """Retrieve the chunks of instance ``id`` matching ``query`` or ``messages`` (one of)."""
         return await raw_response(
             self._resource.search(
@@ -393,8 +396,371 @@ class AsyncNamespaceInstancesWithRawResponse:
         account_id: str | None = None,
         name: str,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[InstanceStats]:
+    ) -> AsyncRawResponse[InstanceStats]:
         """Item counts per status and storage figures of instance ``id``."""
         return await raw_response(
             self._resource.stats(id, account_id=account_id, name=name, **options)
+        )
+
+
+class AsyncNamespaceInstancesWithStreamingResponse:
+    """Streamed responses of :class:`AsyncNamespaceInstances`: ``async with`` each result."""
+
+    def __init__(self, resource: AsyncNamespaceInstances) -> None:
+        self._resource = resource
+
+    @cached_property
+    def jobs(self) -> AsyncNamespaceJobsWithStreamingResponse:
+        """Indexing jobs of an instance."""
+        from .namespace_jobs import AsyncNamespaceJobsWithStreamingResponse
+
+        return AsyncNamespaceJobsWithStreamingResponse(self._resource.jobs)
+
+    @cached_property
+    def items(self) -> AsyncItemsWithStreamingResponse:
+        """Files and pages of an instance."""
+        from .items import AsyncItemsWithStreamingResponse
+
+        return AsyncItemsWithStreamingResponse(self._resource.items)
+
+    def create(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        id: str,
+        ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
+        aisearch_model: str | NotGiven | None = NOT_GIVEN,
+        cache: bool | NotGiven = NOT_GIVEN,
+        cache_threshold: CacheThreshold | NotGiven = NOT_GIVEN,
+        cache_ttl: CacheTTL | NotGiven = NOT_GIVEN,
+        chunk: bool | NotGiven = NOT_GIVEN,
+        chunk_overlap: int | NotGiven = NOT_GIVEN,
+        chunk_size: int | NotGiven = NOT_GIVEN,
+        custom_metadata: Iterable[CustomMetadataFieldParam] | NotGiven = NOT_GIVEN,
+        embedding_model: str | NotGiven | None = NOT_GIVEN,
+        fusion_method: FusionMethod | NotGiven = NOT_GIVEN,
+        hybrid_search_enabled: bool | NotGiven = NOT_GIVEN,
+        index_method: IndexMethodParam | NotGiven = NOT_GIVEN,
+        indexing_options: IndexingOptionsParam | NotGiven | None = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        metadata: InstanceMetadataParam | NotGiven = NOT_GIVEN,
+        public_endpoint_params: PublicEndpointParam | NotGiven = NOT_GIVEN,
+        reranking: bool | NotGiven = NOT_GIVEN,
+        reranking_model: str | NotGiven | None = NOT_GIVEN,
+        retrieval_options: RetrievalOptionsParam | NotGiven | None = NOT_GIVEN,
+        rewrite_model: str | NotGiven | None = NOT_GIVEN,
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        score_threshold: float | NotGiven = NOT_GIVEN,
+        source: str | NotGiven | None = NOT_GIVEN,
+        source_params: SourceParam | NotGiven | None = NOT_GIVEN,
+        sync_interval: SyncInterval | NotGiven = NOT_GIVEN,
+        token_id: str | NotGiven = NOT_GIVEN,
+        type: InstanceType | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Instance]:
+        """Create instance ``id`` in namespace ``name``.
+
+        Without ``source`` it is an upload-only instance fed through the Items
+        API; an http(s) ``source`` is crawled, a bucket name is read from R2.
+        Not retried once the request may have reached the server.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.create(
+                name,
+                account_id=account_id,
+                id=id,
+                ai_gateway_id=ai_gateway_id,
+                aisearch_model=aisearch_model,
+                cache=cache,
+                cache_threshold=cache_threshold,
+                cache_ttl=cache_ttl,
+                chunk=chunk,
+                chunk_overlap=chunk_overlap,
+                chunk_size=chunk_size,
+                custom_metadata=custom_metadata,
+                embedding_model=embedding_model,
+                fusion_method=fusion_method,
+                hybrid_search_enabled=hybrid_search_enabled,
+                index_method=index_method,
+                indexing_options=indexing_options,
+                max_num_results=max_num_results,
+                metadata=metadata,
+                public_endpoint_params=public_endpoint_params,
+                reranking=reranking,
+                reranking_model=reranking_model,
+                retrieval_options=retrieval_options,
+                rewrite_model=rewrite_model,
+                rewrite_query=rewrite_query,
+                score_threshold=score_threshold,
+                source=source,
+                source_params=source_params,
+                sync_interval=sync_interval,
+                token_id=token_id,
+                type=type,
+                **options,
+            )
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        ai_gateway_id: str | NotGiven | None = NOT_GIVEN,
+        aisearch_model: str | NotGiven | None = NOT_GIVEN,
+        cache: bool | NotGiven = NOT_GIVEN,
+        cache_threshold: CacheThreshold | NotGiven = NOT_GIVEN,
+        cache_ttl: CacheTTL | NotGiven = NOT_GIVEN,
+        chunk: bool | NotGiven = NOT_GIVEN,
+        chunk_overlap: int | NotGiven = NOT_GIVEN,
+        chunk_size: int | NotGiven = NOT_GIVEN,
+        custom_metadata: Iterable[CustomMetadataFieldParam] | NotGiven = NOT_GIVEN,
+        embedding_model: str | NotGiven | None = NOT_GIVEN,
+        fusion_method: FusionMethod | NotGiven = NOT_GIVEN,
+        index_method: IndexMethodParam | NotGiven = NOT_GIVEN,
+        indexing_options: IndexingOptionsParam | NotGiven | None = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        metadata: InstanceMetadataParam | NotGiven = NOT_GIVEN,
+        paused: bool | NotGiven = NOT_GIVEN,
+        public_endpoint_params: PublicEndpointParam | NotGiven = NOT_GIVEN,
+        reranking: bool | NotGiven = NOT_GIVEN,
+        reranking_model: str | NotGiven | None = NOT_GIVEN,
+        retrieval_options: RetrievalOptionsParam | NotGiven | None = NOT_GIVEN,
+        rewrite_model: str | NotGiven | None = NOT_GIVEN,
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        score_threshold: float | NotGiven = NOT_GIVEN,
+        source: str | NotGiven | None = NOT_GIVEN,
+        source_params: SourceParam | NotGiven | None = NOT_GIVEN,
+        summarization: bool | NotGiven = NOT_GIVEN,
+        summarization_model: str | NotGiven | None = NOT_GIVEN,
+        sync_interval: SyncInterval | NotGiven = NOT_GIVEN,
+        system_prompt_aisearch: str | NotGiven | None = NOT_GIVEN,
+        system_prompt_index_summarization: str | NotGiven | None = NOT_GIVEN,
+        system_prompt_rewrite_query: str | NotGiven | None = NOT_GIVEN,
+        token_id: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Instance]:
+        """Change the settings given; the others keep their values.
+
+        ``public_endpoint_params`` is replaced as a whole.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.update(
+                id,
+                account_id=account_id,
+                name=name,
+                ai_gateway_id=ai_gateway_id,
+                aisearch_model=aisearch_model,
+                cache=cache,
+                cache_threshold=cache_threshold,
+                cache_ttl=cache_ttl,
+                chunk=chunk,
+                chunk_overlap=chunk_overlap,
+                chunk_size=chunk_size,
+                custom_metadata=custom_metadata,
+                embedding_model=embedding_model,
+                fusion_method=fusion_method,
+                index_method=index_method,
+                indexing_options=indexing_options,
+                max_num_results=max_num_results,
+                metadata=metadata,
+                paused=paused,
+                public_endpoint_params=public_endpoint_params,
+                reranking=reranking,
+                reranking_model=reranking_model,
+                retrieval_options=retrieval_options,
+                rewrite_model=rewrite_model,
+                rewrite_query=rewrite_query,
+                score_threshold=score_threshold,
+                source=source,
+                source_params=source_params,
+                summarization=summarization,
+                summarization_model=summarization_model,
+                sync_interval=sync_interval,
+                system_prompt_aisearch=system_prompt_aisearch,
+                system_prompt_index_summarization=system_prompt_index_summarization,
+                system_prompt_rewrite_query=system_prompt_rewrite_query,
+                token_id=token_id,
+                **options,
+            )
+        )
+
+    def list(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        hostname: str | None = None,
+        namespace: str | None = None,
+        order_by: Literal["created_at"] | None = None,
+        order_by_direction: Literal["asc", "desc"] | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Page[InstanceListItem]]:
+        """List the instances of namespace ``name``, page by page (iterate for all).
+
+        ``search`` matches part of the id.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.list(
+                name,
+                account_id=account_id,
+                hostname=hostname,
+                namespace=namespace,
+                order_by=order_by,
+                order_by_direction=order_by_direction,
+                page=page,
+                per_page=per_page,
+                search=search,
+                **options,
+            )
+        )
+
+    def delete(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Instance]:
+        """Delete instance ``id`` with everything it indexed; return its last state."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.delete(
+                id, account_id=account_id, name=name, **options
+            )
+        )
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[False] = False,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[ChatCompletion]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[True],
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[AsyncChatCompletionStream[ChatCompletion]]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[
+        ChatCompletion | AsyncChatCompletionStream[ChatCompletion]
+    ]: ...
+
+    def chat_completions(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        messages: Iterable[MessageParam],
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[ChatCompletion | AsyncChatCompletionStream[ChatCompletion]]:
+        """Answer the conversation from instance ``id``'s content (OpenAI-style).
+
+        With ``stream=True`` the answer arrives as it is written: an
+        :class:`~cfaisearch.AsyncChatCompletionStream` of typed events (the
+        retrieved chunks first, then text deltas). Opening it is retried like
+        any read; nothing is retried once events have arrived.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.chat_completions(
+                id,
+                account_id=account_id,
+                name=name,
+                messages=messages,
+                aisearch_options=aisearch_options,
+                model=model,
+                stream=stream,
+                **options,
+            )
+        )
+
+    def read(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Instance]:
+        """Get instance ``id``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.read(
+                id, account_id=account_id, name=name, **options
+            )
+        )
+
+    def search(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        aisearch_options: AISearchOptionsParam | NotGiven = NOT_GIVEN,
+        messages: Iterable[MessageParam] | NotGiven = NOT_GIVEN,
+        query: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[SearchResult]:
+        """Retrieve the chunks of instance ``id`` matching ``query`` or ``messages`` (one of)."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.search(
+                id,
+                account_id=account_id,
+                name=name,
+                aisearch_options=aisearch_options,
+                messages=messages,
+                query=query,
+                **options,
+            )
+        )
+
+    def stats(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[InstanceStats]:
+        """Item counts per status and storage figures of instance ``id``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.stats(
+                id, account_id=account_id, name=name, **options
+            )
         )

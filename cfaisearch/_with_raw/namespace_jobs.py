@@ -8,19 +8,19 @@ import builtins
 from typing import TYPE_CHECKING, Literal
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._raw import raw_response
+from .._raw import AsyncResponseContextManager, raw_response
 
 if TYPE_CHECKING:
     from .._pagination import Page
-    from .._raw import RawResponse
+    from .._raw import AsyncRawResponse
     from ..resources.namespace_jobs import AsyncNamespaceJobs
     from ..types.jobs import Job, JobLog
 
-__all__ = ["AsyncNamespaceJobsWithRawResponse"]
+__all__ = ["AsyncNamespaceJobsWithRawResponse", "AsyncNamespaceJobsWithStreamingResponse"]
 
 
 class AsyncNamespaceJobsWithRawResponse:
-    """Raw responses of :class:`AsyncNamespaceJobs`: each method returns a ``RawResponse``."""
+    """Raw responses of :class:`AsyncNamespaceJobs`: methods give ``AsyncRawResponse``s."""
 
     def __init__(self, resource: AsyncNamespaceJobs) -> None:
         self._resource = resource
@@ -33,7 +33,7 @@ class AsyncNamespaceJobsWithRawResponse:
         name: str,
         description: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Job]:
+    ) -> AsyncRawResponse[Job]:
         """Start syncing instance ``id`` with its data source.
 
         Not retried once the request may have reached the server (a repeat
@@ -54,7 +54,7 @@ class AsyncNamespaceJobsWithRawResponse:
         id: str,
         action: Literal["cancel"],
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Job]:
+    ) -> AsyncRawResponse[Job]:
         """Apply ``action`` to job ``job_id``: ``"cancel"`` stops it. Returns the updated job."""
         return await raw_response(
             self._resource.update(
@@ -71,7 +71,7 @@ class AsyncNamespaceJobsWithRawResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Job]]:
+    ) -> AsyncRawResponse[Page[Job]]:
         """List the jobs of instance ``id``, page by page (iterate for every job)."""
         return await raw_response(
             self._resource.list(
@@ -87,7 +87,7 @@ class AsyncNamespaceJobsWithRawResponse:
         name: str,
         id: str,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Job]:
+    ) -> AsyncRawResponse[Job]:
         """Get job ``job_id`` of instance ``id``."""
         return await raw_response(
             self._resource.get(job_id, account_id=account_id, name=name, id=id, **options)
@@ -103,7 +103,7 @@ class AsyncNamespaceJobsWithRawResponse:
         page: int | None = None,
         per_page: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[builtins.list[JobLog]]:
+    ) -> AsyncRawResponse[builtins.list[JobLog]]:
         """Get one page of the log entries of job ``job_id``."""
         return await raw_response(
             self._resource.logs(
@@ -126,7 +126,7 @@ class AsyncNamespaceJobsWithRawResponse:
         id: str,
         poll_interval: float = 2.0,
         timeout: float = 600.0,
-    ) -> RawResponse[Job]:
+    ) -> AsyncRawResponse[Job]:
         """Poll job ``job_id`` until it has ended; return its final state.
 
         Gives up after ``timeout`` seconds, each request included, raising
@@ -135,6 +135,134 @@ class AsyncNamespaceJobsWithRawResponse:
         """
         return await raw_response(
             self._resource.wait(
+                job_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                poll_interval=poll_interval,
+                timeout=timeout,
+            )
+        )
+
+
+class AsyncNamespaceJobsWithStreamingResponse:
+    """Streamed responses of :class:`AsyncNamespaceJobs`: ``async with`` each result."""
+
+    def __init__(self, resource: AsyncNamespaceJobs) -> None:
+        self._resource = resource
+
+    def create(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        description: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Job]:
+        """Start syncing instance ``id`` with its data source.
+
+        Not retried once the request may have reached the server (a repeat
+        could start a second job; manual syncs are rate limited).
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.create(
+                id, account_id=account_id, name=name, description=description, **options
+            )
+        )
+
+    def update(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        action: Literal["cancel"],
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Job]:
+        """Apply ``action`` to job ``job_id``: ``"cancel"`` stops it. Returns the updated job."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.update(
+                job_id, account_id=account_id, name=name, id=id, action=action, **options
+            )
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Page[Job]]:
+        """List the jobs of instance ``id``, page by page (iterate for every job)."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.list(
+                id, account_id=account_id, name=name, page=page, per_page=per_page, **options
+            )
+        )
+
+    def get(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Job]:
+        """Get job ``job_id`` of instance ``id``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.get(
+                job_id, account_id=account_id, name=name, id=id, **options
+            )
+        )
+
+    def logs(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        page: int | None = None,
+        per_page: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[builtins.list[JobLog]]:
+        """Get one page of the log entries of job ``job_id``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.logs(
+                job_id,
+                account_id=account_id,
+                name=name,
+                id=id,
+                page=page,
+                per_page=per_page,
+                **options,
+            )
+        )
+
+    def wait(
+        self,
+        job_id: str,
+        *,
+        account_id: str | None = None,
+        name: str,
+        id: str,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,
+    ) -> AsyncResponseContextManager[Job]:
+        """Poll job ``job_id`` until it has ended; return its final state.
+
+        Gives up after ``timeout`` seconds, each request included, raising
+        :class:`~cfaisearch.WaitTimeoutError` (carrying the last ``Job`` seen,
+        or None).
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.wait(
                 job_id,
                 account_id=account_id,
                 name=name,

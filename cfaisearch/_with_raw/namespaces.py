@@ -9,11 +9,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal, overload
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._raw import raw_response
+from .._raw import AsyncResponseContextManager, raw_response
 
 if TYPE_CHECKING:
     from .._pagination import Page
-    from .._raw import RawResponse
+    from .._raw import AsyncRawResponse
     from .._streaming import AsyncChatCompletionStream
     from ..resources.namespaces import AsyncNamespaces
     from ..types.chat import NamespaceChatCompletion
@@ -24,13 +24,16 @@ if TYPE_CHECKING:
         NamespacePublicEndpointParam,
     )
     from ..types.search import NamespaceSearchResult
-    from .namespace_instances import AsyncNamespaceInstancesWithRawResponse
+    from .namespace_instances import (
+        AsyncNamespaceInstancesWithRawResponse,
+        AsyncNamespaceInstancesWithStreamingResponse,
+    )
 
-__all__ = ["AsyncNamespacesWithRawResponse"]
+__all__ = ["AsyncNamespacesWithRawResponse", "AsyncNamespacesWithStreamingResponse"]
 
 
 class AsyncNamespacesWithRawResponse:
-    """Raw responses of :class:`AsyncNamespaces`: each method returns a ``RawResponse``."""
+    """Raw responses of :class:`AsyncNamespaces`: methods give ``AsyncRawResponse``s."""
 
     def __init__(self, resource: AsyncNamespaces) -> None:
         self._resource = resource
@@ -50,7 +53,7 @@ class AsyncNamespacesWithRawResponse:
         description: str | NotGiven | None = NOT_GIVEN,
         public_endpoint_params: NamespacePublicEndpointParam | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Namespace]:
+    ) -> AsyncRawResponse[Namespace]:
         """Create namespace ``name``. Not retried once the request may have reached the server."""
         return await raw_response(
             self._resource.create(
@@ -70,7 +73,7 @@ class AsyncNamespacesWithRawResponse:
         description: str | NotGiven | None = NOT_GIVEN,
         public_endpoint_params: NamespacePublicEndpointParam | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Namespace]:
+    ) -> AsyncRawResponse[Namespace]:
         """Change namespace ``name``.
 
         ``public_endpoint_params`` is replaced as a whole; None turns the
@@ -94,7 +97,7 @@ class AsyncNamespacesWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Namespace]]:
+    ) -> AsyncRawResponse[Page[Namespace]]:
         """List namespaces, page by page; ``search`` matches part of a name or description."""
         return await raw_response(
             self._resource.list(
@@ -104,7 +107,7 @@ class AsyncNamespacesWithRawResponse:
 
     async def delete(
         self, name: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
-    ) -> RawResponse[object]:
+    ) -> AsyncRawResponse[object]:
         """Delete namespace ``name``, which must hold no instance.
 
         Returns the API's ``result`` as decoded JSON (its shape is not specified).
@@ -122,7 +125,7 @@ class AsyncNamespacesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: Literal[False] = False,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[NamespaceChatCompletion]: ...
+    ) -> AsyncRawResponse[NamespaceChatCompletion]: ...
 
     @overload
     async def chat_completions(
@@ -135,7 +138,7 @@ class AsyncNamespacesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: Literal[True],
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[AsyncChatCompletionStream[NamespaceChatCompletion]]: ...
+    ) -> AsyncRawResponse[AsyncChatCompletionStream[NamespaceChatCompletion]]: ...
 
     @overload
     async def chat_completions(
@@ -148,7 +151,7 @@ class AsyncNamespacesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: bool,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[
+    ) -> AsyncRawResponse[
         NamespaceChatCompletion | AsyncChatCompletionStream[NamespaceChatCompletion]
     ]: ...
 
@@ -162,7 +165,9 @@ class AsyncNamespacesWithRawResponse:
         model: str | NotGiven = NOT_GIVEN,
         stream: bool = False,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[NamespaceChatCompletion | AsyncChatCompletionStream[NamespaceChatCompletion]]:
+    ) -> AsyncRawResponse[
+        NamespaceChatCompletion | AsyncChatCompletionStream[NamespaceChatCompletion]
+    ]:
         """Answer the conversation from the instances ``aisearch_options["instance_ids"]``.
 
         With ``stream=True`` the answer arrives as it is written: an
@@ -184,7 +189,7 @@ class AsyncNamespacesWithRawResponse:
 
     async def read(
         self, name: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
-    ) -> RawResponse[Namespace]:
+    ) -> AsyncRawResponse[Namespace]:
         """Get namespace ``name``."""
         return await raw_response(self._resource.read(name, account_id=account_id, **options))
 
@@ -197,12 +202,202 @@ class AsyncNamespacesWithRawResponse:
         messages: Iterable[MessageParam] | NotGiven = NOT_GIVEN,
         query: str | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[NamespaceSearchResult]:
+    ) -> AsyncRawResponse[NamespaceSearchResult]:
         """Search the instances ``aisearch_options["instance_ids"]`` with ``query`` or
         ``messages`` (one of); results are merged, and failed instances listed in ``errors``.
         """
         return await raw_response(
             self._resource.search(
+                name,
+                account_id=account_id,
+                aisearch_options=aisearch_options,
+                messages=messages,
+                query=query,
+                **options,
+            )
+        )
+
+
+class AsyncNamespacesWithStreamingResponse:
+    """Streamed responses of :class:`AsyncNamespaces`: ``async with`` each result."""
+
+    def __init__(self, resource: AsyncNamespaces) -> None:
+        self._resource = resource
+
+    @cached_property
+    def instances(self) -> AsyncNamespaceInstancesWithStreamingResponse:
+        """Instances of a namespace."""
+        from .namespace_instances import AsyncNamespaceInstancesWithStreamingResponse
+
+        return AsyncNamespaceInstancesWithStreamingResponse(self._resource.instances)
+
+    def create(
+        self,
+        *,
+        account_id: str | None = None,
+        name: str,
+        description: str | NotGiven | None = NOT_GIVEN,
+        public_endpoint_params: NamespacePublicEndpointParam | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Namespace]:
+        """Create namespace ``name``. Not retried once the request may have reached the server."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.create(
+                account_id=account_id,
+                name=name,
+                description=description,
+                public_endpoint_params=public_endpoint_params,
+                **options,
+            )
+        )
+
+    def update(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        description: str | NotGiven | None = NOT_GIVEN,
+        public_endpoint_params: NamespacePublicEndpointParam | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Namespace]:
+        """Change namespace ``name``.
+
+        ``public_endpoint_params`` is replaced as a whole; None turns the
+        public endpoint off (its id is kept).
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.update(
+                name,
+                account_id=account_id,
+                description=description,
+                public_endpoint_params=public_endpoint_params,
+                **options,
+            )
+        )
+
+    def list(
+        self,
+        *,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Page[Namespace]]:
+        """List namespaces, page by page; ``search`` matches part of a name or description."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.list(
+                account_id=account_id, page=page, per_page=per_page, search=search, **options
+            )
+        )
+
+    def delete(
+        self, name: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> AsyncResponseContextManager[object]:
+        """Delete namespace ``name``, which must hold no instance.
+
+        Returns the API's ``result`` as decoded JSON (its shape is not specified).
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.delete(name, account_id=account_id, **options)
+        )
+
+    @overload
+    def chat_completions(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam],
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[False] = False,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[NamespaceChatCompletion]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam],
+        model: str | NotGiven = NOT_GIVEN,
+        stream: Literal[True],
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[AsyncChatCompletionStream[NamespaceChatCompletion]]: ...
+
+    @overload
+    def chat_completions(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam],
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[
+        NamespaceChatCompletion | AsyncChatCompletionStream[NamespaceChatCompletion]
+    ]: ...
+
+    def chat_completions(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam],
+        model: str | NotGiven = NOT_GIVEN,
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[
+        NamespaceChatCompletion | AsyncChatCompletionStream[NamespaceChatCompletion]
+    ]:
+        """Answer the conversation from the instances ``aisearch_options["instance_ids"]``.
+
+        With ``stream=True`` the answer arrives as it is written: an
+        :class:`~cfaisearch.AsyncChatCompletionStream` of typed events (the
+        retrieved chunks first, then text deltas). Opening it is retried like
+        any read; nothing is retried once events have arrived.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.chat_completions(
+                name,
+                account_id=account_id,
+                aisearch_options=aisearch_options,
+                messages=messages,
+                model=model,
+                stream=stream,
+                **options,
+            )
+        )
+
+    def read(
+        self, name: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> AsyncResponseContextManager[Namespace]:
+        """Get namespace ``name``."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.read(name, account_id=account_id, **options)
+        )
+
+    def search(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        aisearch_options: NamespaceAISearchOptionsParam,
+        messages: Iterable[MessageParam] | NotGiven = NOT_GIVEN,
+        query: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[NamespaceSearchResult]:
+        """Search the instances ``aisearch_options["instance_ids"]`` with ``query`` or
+        ``messages`` (one of); results are merged, and failed instances listed in ``errors``.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.search(
                 name,
                 account_id=account_id,
                 aisearch_options=aisearch_options,

@@ -7,19 +7,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack
-from .._raw import raw_response
+from .._raw import AsyncResponseContextManager, raw_response
 
 if TYPE_CHECKING:
     from .._pagination import Page
-    from .._raw import RawResponse
+    from .._raw import AsyncRawResponse
     from ..resources.tokens import AsyncTokens
     from ..types.tokens import Token
 
-__all__ = ["AsyncTokensWithRawResponse"]
+__all__ = ["AsyncTokensWithRawResponse", "AsyncTokensWithStreamingResponse"]
 
 
 class AsyncTokensWithRawResponse:
-    """Raw responses of :class:`AsyncTokens`: each method returns a ``RawResponse``."""
+    """Raw responses of :class:`AsyncTokens`: methods give ``AsyncRawResponse``s."""
 
     def __init__(self, resource: AsyncTokens) -> None:
         self._resource = resource
@@ -33,7 +33,7 @@ class AsyncTokensWithRawResponse:
         name: str,
         legacy: bool | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Token]:
+    ) -> AsyncRawResponse[Token]:
         """Register the Cloudflare API token ``cf_api_id`` (secret ``cf_api_key``) as ``name``.
 
         Not retried once the request may have reached the server.
@@ -59,7 +59,7 @@ class AsyncTokensWithRawResponse:
         name: str,
         legacy: bool | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Token]:
+    ) -> AsyncRawResponse[Token]:
         """Replace token ``id``'s credentials and name.
 
         Instances using it drop their cached credentials. Not retried once the
@@ -85,7 +85,7 @@ class AsyncTokensWithRawResponse:
         per_page: int | None = None,
         search: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> RawResponse[Page[Token]]:
+    ) -> AsyncRawResponse[Page[Token]]:
         """List tokens, page by page; ``search`` matches part of a name."""
         return await raw_response(
             self._resource.list(
@@ -95,7 +95,7 @@ class AsyncTokensWithRawResponse:
 
     async def delete(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
-    ) -> RawResponse[object]:
+    ) -> AsyncRawResponse[object]:
         """Delete token ``id`` (refused while an instance uses it).
 
         Returns the API's ``result`` as decoded JSON (its shape is not specified).
@@ -104,6 +104,101 @@ class AsyncTokensWithRawResponse:
 
     async def read(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
-    ) -> RawResponse[Token]:
+    ) -> AsyncRawResponse[Token]:
         """Get token ``id`` (without its secret)."""
         return await raw_response(self._resource.read(id, account_id=account_id, **options))
+
+
+class AsyncTokensWithStreamingResponse:
+    """Streamed responses of :class:`AsyncTokens`: ``async with`` each result."""
+
+    def __init__(self, resource: AsyncTokens) -> None:
+        self._resource = resource
+
+    def create(
+        self,
+        *,
+        account_id: str | None = None,
+        cf_api_id: str,
+        cf_api_key: str,
+        name: str,
+        legacy: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Token]:
+        """Register the Cloudflare API token ``cf_api_id`` (secret ``cf_api_key``) as ``name``.
+
+        Not retried once the request may have reached the server.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.create(
+                account_id=account_id,
+                cf_api_id=cf_api_id,
+                cf_api_key=cf_api_key,
+                name=name,
+                legacy=legacy,
+                **options,
+            )
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        cf_api_id: str,
+        cf_api_key: str,
+        name: str,
+        legacy: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Token]:
+        """Replace token ``id``'s credentials and name.
+
+        Instances using it drop their cached credentials. Not retried once the
+        request may have reached the server.
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.update(
+                id,
+                account_id=account_id,
+                cf_api_id=cf_api_id,
+                cf_api_key=cf_api_key,
+                name=name,
+                legacy=legacy,
+                **options,
+            )
+        )
+
+    def list(
+        self,
+        *,
+        account_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        search: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncResponseContextManager[Page[Token]]:
+        """List tokens, page by page; ``search`` matches part of a name."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.list(
+                account_id=account_id, page=page, per_page=per_page, search=search, **options
+            )
+        )
+
+    def delete(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> AsyncResponseContextManager[object]:
+        """Delete token ``id`` (refused while an instance uses it).
+
+        Returns the API's ``result`` as decoded JSON (its shape is not specified).
+        """
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.delete(id, account_id=account_id, **options)
+        )
+
+    def read(
+        self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> AsyncResponseContextManager[Token]:
+        """Get token ``id`` (without its secret)."""
+        return AsyncResponseContextManager(
+            lambda: self._resource.with_raw_response.read(id, account_id=account_id, **options)
+        )

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import inspect
 import math
 import re
+import sys
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
@@ -14,7 +19,7 @@ from .._envelope import retry_after
 from .._exceptions import APIConnectionError, APIStatusError, WaitTimeoutError
 from .._options import NotGiven
 from .._wire import body_names
-from .._with_raw import WithRawResponse
+from .._with_raw import WithRawResponse, WithStreamingResponse
 
 if TYPE_CHECKING:
     from .._client import AsyncCloudflare
@@ -24,6 +29,7 @@ __all__ = [
     "body",
     "body_of",
     "check_int",
+    "deprecated_alias",
     "new_instance_id",
     "page_params",
     "poll",
@@ -34,6 +40,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _UNRESERVED: Final = re.compile(r"[A-Za-z0-9._~-]+")
 # What no path segment may hold: a slash (many servers and proxies decode %2F
@@ -41,12 +48,18 @@ _UNRESERVED: Final = re.compile(r"[A-Za-z0-9._~-]+")
 _NOT_IN_SEGMENT: Final = re.compile(r"[/\x00-\x1f\x7f]")
 _INSTANCE_ID: Final = re.compile(r"[a-z0-9_-]{1,64}")
 _CANCEL_AGAIN_AFTER: Final = 0.05
+# Set while a deprecated method runs: the calls it makes on the way (the sync
+# facade's to the async method, on the client's loop) do not warn again.
+_in_deprecated_call: Final[contextvars.ContextVar[bool]] = contextvars.ContextVar(
+    "cfaisearch_in_deprecated_call", default=False
+)
 
 
 class AsyncResource:
     """Base of the resource tree; each node keeps the client that sends requests."""
 
     with_raw_response = WithRawResponse()
+    with_streaming_response = WithStreamingResponse()
 
     def __init__(self, client: AsyncCloudflare) -> None:
         self._client = client
@@ -55,6 +68,46 @@ class AsyncResource:
         """``/accounts/{account}/ai-search/<parts>``; parts arrive checked and encoded."""
         account = segment("account_id", self._client.resolve_account_id(account_id))
         return "/".join((f"/accounts/{account}/ai-search", *parts))
+
+
+def _outside_package() -> int:
+    """The ``stacklevel`` of the nearest caller outside cfaisearch (the user's line)."""
+    frame = sys._getframe(2)  # the caller of the deprecated method's wrapper
+    level = 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+        "cfaisearch."
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def deprecated_alias(old: str, new: str) -> Callable[[_F], _F]:
+    """Make a method warn, when called, that ``old`` is deprecated in favour of ``new``.
+
+    The warning points at the user's line, as the official SDK's does, and is
+    given once per call: not again by the calls the method makes inside.
+    """
+    message = f"`{old}` is deprecated; use `{new}` instead"
+
+    def decorate(method: _F) -> _F:
+        @functools.wraps(method)
+        def warn_then_call(*args: Any, **kwargs: Any) -> Any:
+            if not _in_deprecated_call.get():
+                warnings.warn(message, DeprecationWarning, stacklevel=_outside_package())
+            token = _in_deprecated_call.set(True)
+            try:
+                return method(*args, **kwargs)
+            finally:
+                _in_deprecated_call.reset(token)
+
+        # Still a coroutine function to introspection, where Python can say so (3.12+).
+        mark = getattr(inspect, "markcoroutinefunction", None)
+        if mark is not None and inspect.iscoroutinefunction(method):
+            mark(warn_then_call)
+        return warn_then_call  # type: ignore[return-value]
+
+    return decorate
 
 
 def segment(name: str, value: object) -> str:

@@ -18,6 +18,7 @@ from ._base import (
     AsyncResource,
     body,
     body_of,
+    deprecated_alias,
     new_instance_id,
     page_params,
     search_body,
@@ -59,7 +60,7 @@ PER_PAGE_RANGE = (1, 100)
 
 
 class AsyncInstances(AsyncResource):
-    """AI Search instances, addressed by id alone."""
+    """Deprecated, use ``namespaces.instances``: AI Search instances, by id alone."""
 
     @cached_property
     def jobs(self) -> AsyncJobs:
@@ -71,6 +72,7 @@ class AsyncInstances(AsyncResource):
     def _path(self, account_id: str | None, *rest: str) -> str:
         return self._ai_search(account_id, "instances", *rest)
 
+    @deprecated_alias("aisearch.instances.create", "aisearch.namespaces.instances.create")
     async def create(
         self,
         *,
@@ -122,6 +124,7 @@ class AsyncInstances(AsyncResource):
             options=resolve_options(options),
         )
 
+    @deprecated_alias("aisearch.instances.update", "aisearch.namespaces.instances.update")
     async def update(
         self,
         id: str,
@@ -174,6 +177,7 @@ class AsyncInstances(AsyncResource):
             options=resolve_options(options),
         )
 
+    @deprecated_alias("aisearch.instances.list", "aisearch.namespaces.instances.list")
     def list(
         self,
         *,
@@ -206,6 +210,7 @@ class AsyncInstances(AsyncResource):
             options=resolve_options(options),
         )
 
+    @deprecated_alias("aisearch.instances.delete", "aisearch.namespaces.instances.delete")
     async def delete(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> Instance:
@@ -256,6 +261,9 @@ class AsyncInstances(AsyncResource):
         **options: Unpack[RequestOptions],
     ) -> ChatCompletion | AsyncChatCompletionStream[ChatCompletion]: ...
 
+    @deprecated_alias(
+        "aisearch.instances.chat_completions", "aisearch.namespaces.instances.chat_completions"
+    )
     async def chat_completions(
         self,
         id: str,
@@ -292,6 +300,7 @@ class AsyncInstances(AsyncResource):
             enveloped=False,
         )
 
+    @deprecated_alias("aisearch.instances.read", "aisearch.namespaces.instances.read")
     async def read(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> Instance:
@@ -303,6 +312,7 @@ class AsyncInstances(AsyncResource):
             options=resolve_options(options),
         )
 
+    @deprecated_alias("aisearch.instances.search", "aisearch.namespaces.instances.search")
     async def search(
         self,
         id: str,
@@ -324,6 +334,7 @@ class AsyncInstances(AsyncResource):
             retry_safe=True,
         )
 
+    @deprecated_alias("aisearch.instances.stats", "aisearch.namespaces.instances.stats")
     async def stats(
         self, id: str, *, account_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> InstanceStats:

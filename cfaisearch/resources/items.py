@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+import attrs
 
 from .. import types as _types
+from .._exceptions import PaginationError
 from .._files import UploadFile, upload_form
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
+from .._pagination import _fingerprint, walkable
 from ._base import (
     AsyncResource,
     body,
@@ -19,6 +23,7 @@ from ._base import (
 
 if TYPE_CHECKING:
     from .._binary import AsyncBinaryResponse
+    from .._options import ResolvedOptions
     from .._pagination import AsyncPaginator
     from ..types.items import (
         Item,
@@ -30,6 +35,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["AsyncItems"]
+
+_WalkedPage = TypeVar("_WalkedPage", "ItemLogsPage", "ItemChunksPage")
 
 PER_PAGE_RANGE = (0, 50)
 MAX_LIMIT = 100
@@ -233,12 +240,28 @@ class AsyncItems(AsyncResource):
         """
         if limit is not None:
             check_int("limit", limit, 1, MAX_LIMIT)
-        return await self._client.get_result_with_info(
-            _types.ItemLogsPage,
-            self._path(account_id, name, id, segment("item_id", item_id), "logs"),
-            query={"cursor": cursor, "limit": limit},
-            options=resolve_options(options),
+        path = self._path(account_id, name, id, segment("item_id", item_id), "logs")
+        return await self._logs_page(path, cursor, limit, resolve_options(options))
+
+    async def _logs_page(
+        self, path: str, cursor: str | None, limit: int | None, options: ResolvedOptions
+    ) -> ItemLogsPage:
+        """One page of logs, walkable: iterating it fetches the pages after it."""
+        page = await self._client.get_result_with_info(
+            _types.ItemLogsPage, path, query={"cursor": cursor, "limit": limit}, options=options
         )
+
+        async def logs_after(previous: ItemLogsPage, walked: set[object]) -> ItemLogsPage | None:
+            after = previous.next_cursor
+            if after is None:
+                return None
+            walked.add(("cursor", cursor))
+            if ("cursor", after) in walked:
+                raise self._stuck(path, f"gave cursor {after!r} again")
+            following = await self._logs_page(path, after, limit, options)
+            return self._checked_new(path, previous, following, walked)
+
+        return walkable(page, logs_after)
 
     async def chunks(
         self,
@@ -256,11 +279,57 @@ class AsyncItems(AsyncResource):
             check_int("limit", limit, 1, MAX_LIMIT)
         if offset is not None:
             check_int("offset", offset, 0, None)
-        return await self._client.get_result_with_info(
-            _types.ItemChunksPage,
-            self._path(account_id, name, id, segment("item_id", item_id), "chunks"),
-            query={"limit": limit, "offset": offset},
-            options=resolve_options(options),
+        path = self._path(account_id, name, id, segment("item_id", item_id), "chunks")
+        return await self._chunks_page(path, offset, limit, resolve_options(options))
+
+    async def _chunks_page(
+        self, path: str, offset: int | None, limit: int | None, options: ResolvedOptions
+    ) -> ItemChunksPage:
+        """One window of chunks, walkable: iterating it fetches the windows after it."""
+        page = await self._client.get_result_with_info(
+            _types.ItemChunksPage, path, query={"limit": limit, "offset": offset}, options=options
+        )
+        start = offset or 0
+        if page.offset is None and start:  # not echoed: it starts where it was asked to
+            page = attrs.evolve(page, offset=start)
+
+        async def window_after(
+            previous: ItemChunksPage, walked: set[object]
+        ) -> ItemChunksPage | None:
+            after = previous.next_offset
+            if after is None:
+                return None
+            # A window that starts elsewhere than asked (a server ignoring
+            # ``offset``) would have the walk read the same chunks forever.
+            if previous.offset not in (start, None):
+                raise self._stuck(path, f"answered offset {previous.offset!r} for {start}")
+            following = await self._chunks_page(path, after, limit, options)
+            return self._checked_new(path, previous, following, walked)
+
+        return walkable(page, window_after)
+
+    def _checked_new(
+        self, path: str, previous: _WalkedPage, page: _WalkedPage, walked: set[object]
+    ) -> _WalkedPage:
+        """``page``, fetched after ``previous``, unless this walk has read its entries already.
+
+        ``walked`` is what this walk has seen (fingerprints of entries, see
+        ``_fingerprint``, and cursors); only a walk pays for the fingerprints.
+        """
+        for entries in [page.result] if walked else [previous.result, page.result]:
+            if entries:
+                fingerprint = _fingerprint(entries)
+                if fingerprint in walked:
+                    raise self._stuck(path, "answered entries it gave before")
+                walked.add(fingerprint)
+        return page
+
+    def _stuck(self, path: str, what: str) -> PaginationError:
+        url = self._client.base_url + path
+        return PaginationError(
+            f"Walking GET {url}, the API {what}; stopped instead of reading the same entries again",
+            method="GET",
+            url=url,
         )
 
     async def wait(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .. import types as _types
 from .._options import NOT_GIVEN, NotGiven, RequestOptions, Unpack, resolve_options
-from ._base import AsyncResource, body, page_params, poll, segment
+from ._base import AsyncResource, body, deprecated_alias, page_params, poll, segment
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -21,11 +21,12 @@ PER_PAGE_RANGE = (0, 50)
 
 
 class AsyncJobs(AsyncResource):
-    """Create, list, inspect and wait for an instance's indexing jobs."""
+    """Deprecated, use ``namespaces.instances.jobs``: an instance's indexing jobs."""
 
     def _path(self, account_id: str | None, id: str, *rest: str) -> str:
         return self._ai_search(account_id, "instances", segment("id", id), "jobs", *rest)
 
+    @deprecated_alias("aisearch.instances.jobs.create", "aisearch.namespaces.instances.jobs.create")
     async def create(
         self,
         id: str,
@@ -47,6 +48,7 @@ class AsyncJobs(AsyncResource):
             options=resolve_options(options),
         )
 
+    @deprecated_alias("aisearch.instances.jobs.list", "aisearch.namespaces.instances.jobs.list")
     def list(
         self,
         id: str,
@@ -64,6 +66,7 @@ class AsyncJobs(AsyncResource):
             options=resolve_options(options),
         )
 
+    @deprecated_alias("aisearch.instances.jobs.get", "aisearch.namespaces.instances.jobs.get")
     async def get(
         self,
         job_id: str,
@@ -80,6 +83,7 @@ class AsyncJobs(AsyncResource):
             options=resolve_options(options),
         )
 
+    @deprecated_alias("aisearch.instances.jobs.logs", "aisearch.namespaces.instances.jobs.logs")
     async def logs(
         self,
         job_id: str,
@@ -99,6 +103,7 @@ class AsyncJobs(AsyncResource):
             options=resolve_options(options),
         )
 
+    @deprecated_alias("aisearch.instances.jobs.wait", "aisearch.namespaces.instances.jobs.wait")
     async def wait(
         self,
         job_id: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Final, Literal, overload
 
@@ -114,8 +114,10 @@ class ItemChunk(BaseModel):
 class ItemLogsPage(BaseModel):
     """Log entries of an item, oldest first, and the cursor to the next ones.
 
-    Behaves as the list of entries (iterate, ``len``, index). While
-    ``truncated`` is true, pass ``next_cursor`` as ``cursor=`` for more.
+    Iterating it walks every entry, fetching the following pages as it goes
+    (``async for`` with the async client); ``len`` and indexing are this
+    page's. While ``truncated`` is true, ``next_cursor`` (as ``cursor=``)
+    gives the next page.
     """
 
     result: list[ItemLog]
@@ -130,7 +132,17 @@ class ItemLogsPage(BaseModel):
         return self.cursor if self.truncated else None
 
     def __iter__(self) -> Iterator[ItemLog]:
-        return iter(self.result)
+        """Every entry (the sync client fetches the following pages; the async one
+        gives this page's: use ``async for`` there)."""
+        from .._pagination import iterate_entries
+
+        return iterate_entries(self)
+
+    def __aiter__(self) -> AsyncIterator[ItemLog]:
+        """Every entry, fetching the following pages when reached."""
+        from .._pagination import walk_entries
+
+        return walk_entries(self)
 
     def __len__(self) -> int:
         return len(self.result)
@@ -147,8 +159,9 @@ class ItemLogsPage(BaseModel):
 class ItemChunksPage(BaseModel):
     """A window of an item's chunks: ``limit`` chunks from ``offset`` of ``total``.
 
-    Behaves as the list of chunks (iterate, ``len``, index); pass
-    ``next_offset`` as ``offset=`` for the following window.
+    Iterating it walks every chunk, fetching the following windows as it goes
+    (``async for`` with the async client); ``len`` and indexing are this
+    window's. ``next_offset`` (as ``offset=``) gives the following window.
     """
 
     result: list[ItemChunk]
@@ -174,7 +187,17 @@ class ItemChunksPage(BaseModel):
         return end if limit is None or len(self.result) >= limit else None
 
     def __iter__(self) -> Iterator[ItemChunk]:
-        return iter(self.result)
+        """Every chunk (the sync client fetches the following windows; the async one
+        gives this window's: use ``async for`` there)."""
+        from .._pagination import iterate_entries
+
+        return iterate_entries(self)
+
+    def __aiter__(self) -> AsyncIterator[ItemChunk]:
+        """Every chunk, fetching the following windows when reached."""
+        from .._pagination import walk_entries
+
+        return walk_entries(self)
 
     def __len__(self) -> int:
         return len(self.result)

@@ -26,6 +26,10 @@ from cfaisearch.types import ChatCompletion, MessageParam
 from tests.support.clients import TOKEN, ServeFn, envelope, make_async, make_sync
 from tests.support.paging import Answer, Server, jobs, walk
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 MESSAGES: list[MessageParam] = [{"role": "user", "content": "hi"}]
 
 

@@ -24,6 +24,10 @@ from cfaisearch._envelope import Response, decode_envelope
 from cfaisearch.testing import async_client_for, client_for
 from tests.support.clients import ACCOUNT, BASE, envelope, make_async, make_sync
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 ROOT = f"{BASE}/accounts/{ACCOUNT}/ai-search"
 ITEMS = f"{ROOT}/namespaces/default/instances/docs/items"

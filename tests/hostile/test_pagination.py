@@ -16,6 +16,10 @@ import cfaisearch as cf
 from tests.support.clients import ServeFn, make_sync
 from tests.support.paging import PATH, Server, jobs, walk
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 
 async def test_a_server_that_echoes_the_page_it_ignored_ends_the_walk(serve: ServeFn) -> None:
     """Rule 15: the same page number echoed back for page 2 is a PaginationError."""

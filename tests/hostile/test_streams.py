@@ -28,6 +28,10 @@ from cfaisearch._streaming import MAX_EVENT_SIZE, ChatCompletionChunk, SSEDecode
 from cfaisearch.types.params import MessageParam
 from tests.support.clients import make_async, make_sync
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 MESSAGES: list[MessageParam] = [{"role": "user", "content": "Hi?"}]
 CHUNK = {"id": "c1", "type": "text", "score": 0.9, "text": "Welcome.", "item": {"key": "a.md"}}
 SSE_HEAD = (

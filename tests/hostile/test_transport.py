@@ -40,6 +40,10 @@ from tests.support.clients import (
     make_sync,
 )
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 KEY = "legacy-global-key-9f8e7d6c5b4a"
 EMAIL = "owner@example.test"
 SECRETS = (TOKEN, KEY, EMAIL)

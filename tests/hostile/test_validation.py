@@ -25,6 +25,10 @@ from cfaisearch.types import MessageParam
 from tests.support.clients import ACCOUNT, make_async
 from tests.support.ops import sent_requests, settle
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 AI_SEARCH = f"/client/v4/accounts/{ACCOUNT}/ai-search"
 MESSAGES: list[MessageParam] = [{"role": "user", "content": "hi"}]
 NOT_FOUND = {"success": False, "errors": [{"code": 7002, "message": "not found"}]}

@@ -23,6 +23,10 @@ import cfaisearch as cf
 from cfaisearch import AsyncCloudflare, Cloudflare
 from tests.support.clients import ACCOUNT, TOKEN, ServeFn, envelope, make_async, make_sync
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 Wait = Callable[..., Any]
 
 RUNNING_JOB: dict[str, object] = {

@@ -75,8 +75,9 @@ class Account:
 def _sync_jobs_on(account: Account, instance: str) -> None:
     """An instance reading the bucket, synced once, as the jobs examples expect."""
     make_r2_instance_sync(account.client, instance)
-    jobs = account.client.aisearch.instances.jobs
-    jobs.wait(jobs.create(instance).id, id=instance, poll_interval=0.02)
+    jobs = account.client.aisearch.namespaces.instances.jobs
+    job = jobs.create(instance, name="default")
+    jobs.wait(job.id, name="default", id=instance, poll_interval=0.02)
 
 
 def _support_kb(account: Account) -> None:

@@ -8,6 +8,10 @@ from cfaisearch import AsyncCloudflare, NotFoundError
 from cfaisearch.testing import async_seed_documents
 from tests.support.integration import DOCS
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 
 async def test_namespaced_instance_lifecycle(aisearch_async_client: AsyncCloudflare) -> None:
     aisearch = aisearch_async_client.aisearch

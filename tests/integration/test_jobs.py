@@ -8,6 +8,10 @@ from cfaisearch import AsyncCloudflare, BadRequestError, NotFoundError, WaitTime
 from cfaisearch.types import Job
 from tests.support.integration import BUCKET, BUCKET_FILES, make_r2_instance
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 FAST = 0.02  # poll interval of wait() in these tests
 
 

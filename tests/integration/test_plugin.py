@@ -21,6 +21,10 @@ from cfaisearch.testing import (
     seed_documents,
 )
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 DOCS_PAGE = Path(__file__).parents[2] / "docs" / "testing.md"
 SESSION_EMULATORS: list[int] = []
 

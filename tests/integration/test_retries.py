@@ -15,6 +15,10 @@ from cfaisearch.emulator import Emulator
 from cfaisearch.testing import async_seed_documents
 from tests.support.integration import make_r2_instance
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 JOBS = r"/instances/kb/jobs$"
 
 

@@ -10,6 +10,10 @@ from cfaisearch.types import MessageParam, NamespaceAISearchOptionsParam
 from cfaisearch.types.search import NamespaceSearchChunk, SearchChunk
 from tests.support.integration import DOCS
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 HYBRID = {"index_method": {"vector": True, "keyword": True}}
 QUESTION: list[MessageParam] = [{"role": "user", "content": "How do chat answers stream?"}]
 

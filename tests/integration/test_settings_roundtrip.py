@@ -19,6 +19,10 @@ from cfaisearch.types import InstanceListItem
 from cfaisearch.types.params import _InstanceCreateSettings, _InstanceUpdateSettings
 from tests.support.integration import BUCKET, make_r2_instance
 
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
+
 CREATE_SETTINGS = _InstanceCreateSettings.__optional_keys__
 UPDATE_SETTINGS = _InstanceUpdateSettings.__optional_keys__
 MODEL = "@cf/meta/llama-3.1-8b-instruct"

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cfaisearch import ChatCompletionChunk, Cloudflare, RetrievedChunks
 from cfaisearch.testing import seed_documents
 from cfaisearch.types import MessageParam, NamespaceAISearchOptionsParam
 from tests.support.integration import BUCKET_FILES, DOCS, make_r2_instance_sync
+
+# These tests reach the deprecated top-level family (``aisearch.instances.*``) on
+# purpose or as their vehicle; its warning is tested in tests/test_deprecations.py.
+pytestmark = pytest.mark.filterwarnings("ignore:`aisearch.instances:DeprecationWarning")
 
 FAST = 0.02
 QUESTION: list[MessageParam] = [{"role": "user", "content": "How do chat answers stream?"}]
