@@ -10,7 +10,7 @@ import pytest
 
 from cfaisearch.emulator import retrieval
 from cfaisearch.emulator.state import STATE, EmulatorState
-from cfaisearch.emulator.store import Database, ItemCriteria
+from cfaisearch.emulator.store import Database, ItemCriteria, Store
 from tests.support.emulator_api import Api
 
 # Generous: the machine running the tests may be busy; blocked work would take forever.
@@ -154,3 +154,35 @@ async def test_items_search_folds_case_beyond_ascii(api: Api) -> None:
     await api.upload("other.txt", "text")
     found = await api.ok("GET", "/namespaces/default/instances/kb/items?search=är")
     assert [r["key"] for r in found] == ["Ärger/ÜBER.txt"]
+
+
+async def test_a_read_sees_change_counts_as_of_its_own_snapshot() -> None:
+    """A cache built inside a read is never labelled with a change its snapshot lacks.
+
+    The count is bumped after each commit; a read that started before a commit
+    must keep reading the count from before it, or a search cache built from
+    the old snapshot would pass for current and stay stale.
+    """
+    store = Store(None)
+    await store.open()
+    try:
+        snapshot_taken, write_done = threading.Event(), threading.Event()
+
+        def read(db: Database) -> tuple[int, int]:
+            before = store.generation(1)
+            db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            snapshot_taken.set()
+            write_done.wait(10)
+            return before, store.generation(1)
+
+        def write(db: Database) -> None:
+            db.changed.add(1)
+
+        reading = asyncio.ensure_future(store.read(read))
+        assert await asyncio.to_thread(snapshot_taken.wait, 10)
+        await store.run(write)
+        write_done.set()
+        assert await reading == (0, 0)
+        assert store.generation(1) == 1
+    finally:
+        await store.close()

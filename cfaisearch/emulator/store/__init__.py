@@ -101,8 +101,13 @@ class Store:
         return self._path
 
     def generation(self, instance_pk: int) -> int:
-        """How many committed transactions changed this instance's searchable content."""
-        return self._generations.get(instance_pk, 0)
+        """How many committed transactions changed this instance's searchable content.
+
+        Inside a read transaction, the count as it stood when that transaction
+        began: a cache built from its snapshot is never labelled newer than it.
+        """
+        counts: dict[int, int] | None = getattr(self._local, "generations", None)
+        return (self._generations if counts is None else counts).get(instance_pk, 0)
 
     async def run(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
@@ -166,11 +171,16 @@ class Store:
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         db = self._reader()
+        # Taken before the snapshot (counts are bumped after each commit), so
+        # the snapshot holds at least the changes these counts describe.
+        with self._lock:
+            self._local.generations = dict(self._generations)
         db.conn.execute("BEGIN")
         try:
             return fn(db, *args, **kwargs)
         finally:
             db.conn.execute("COMMIT")
+            self._local.generations = None
 
     async def close(self) -> None:
         """Close every connection, stop the threads, delete a temporary folder."""
