@@ -342,6 +342,7 @@ def raw_sync_method(
     if is_overload(node):
         return function(node, statements("..."), returns, rewriter=rewriter)
     result = portal_call(node.name, args)
+    wrapper: str | None
     if outer_name(node.returns) in FIRST_REQUEST:  # the first page, as a pager
         value, wrapper = "SyncPager.of_page(self._portal, value)", "SyncPager"
     else:
@@ -383,12 +384,12 @@ def streaming_method(
         ast.Load(),
     )
     if is_overload(node):
-        body = "..."
+        code = "..."
     else:
         fired["streaming"] += 1
-        body = f"return {manager}(lambda: {call(f'{raw}.{node.name}', args)})"
+        code = f"return {manager}(lambda: {call(f'{raw}.{node.name}', args)})"
     # Entering calls the raw twin, which warns if the method is deprecated.
-    return function(node, statements(body), returns, rewriter=rewriter, warns=False)
+    return function(node, statements(code), returns, rewriter=rewriter, warns=False)
 
 
 def class_def(name: str, doc: str, init: str, members: list[ast.stmt]) -> ast.ClassDef:
