@@ -52,13 +52,6 @@ _FROMISOFORMAT_READS_Z: Final = sys.version_info >= (3, 11)
 
 def parse_datetime(value: object) -> datetime:
     """Parse the API's timestamps: RFC 3339 with ``Z``, or ``YYYY-MM-DD HH:MM:SS``."""
-    if _FROMISOFORMAT_READS_Z and type(value) is str:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            pass  # the general path below gives the error
-        else:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
@@ -171,6 +164,14 @@ def _structure_bool(value: Any, _: Any) -> bool:
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
+    if _FROMISOFORMAT_READS_Z and type(value) is str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass  # parse_datetime gives the error
+        else:
+            # A zone-less stamp from the API is UTC, as in parse_datetime.
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     return parse_datetime(value)
 
 
