@@ -54,7 +54,7 @@ def test_a_small_body_leaves_the_collector_running() -> None:
 
 
 def test_an_exception_during_the_decode_restores_the_collector() -> None:
-    with pytest.raises(ValueError), collection_paused(LARGE):
+    with pytest.raises(ValueError, match="malformed"), collection_paused(LARGE):
         raise ValueError("a malformed body")
     assert gc.isenabled()
 
@@ -159,7 +159,8 @@ async def test_a_large_page_is_decoded_with_the_collector_paused(
     async with make_async() as client:
         page = await client.aisearch.namespaces.instances.list("default")
     assert len(page.result) == 200
-    assert seen and not any(seen)
+    assert seen
+    assert not any(seen)
     assert gc.isenabled()
 
 
