@@ -27,7 +27,13 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from ._envelope import Response, decode_envelope, decode_json, status_error
+from ._envelope import (
+    Response,
+    collection_paused,
+    decode_envelope,
+    decode_json,
+    status_error,
+)
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -818,8 +824,10 @@ class AsyncCloudflare:
             options=options,
             retry_safe=retry_safe,
         )
-        data = decode_envelope(response).result if enveloped else decode_json(response)
-        result: _T = self.structure(data, model, response)
+        with collection_paused(response.body):
+            data = decode_envelope(response).result if enveloped else decode_json(response)
+            result: _T = self.structure(data, model, response)
+            del data  # the JSON goes while paused (see get_page)
         return result
 
     async def get_page(
@@ -832,9 +840,12 @@ class AsyncCloudflare:
     ) -> Page[_T]:
         """GET one page of a list endpoint."""
         response = await self.request("GET", path, query=query, options=options)
-        envelope = decode_envelope(response)
-        items = self.structure(envelope.result, list[model], response)  # type: ignore[valid-type]
-        info = self.structure(envelope.result_info or {}, ResultInfo, response)
+        with collection_paused(response.body):
+            envelope = decode_envelope(response)
+            items = self.structure(envelope.result, list[model], response)  # type: ignore[valid-type]
+            info = self.structure(envelope.result_info or {}, ResultInfo, response)
+            # The JSON goes while paused, so the postponed collection does not scan it.
+            del envelope
         return Page(result=items, result_info=info)
 
     async def get_result_with_info(
@@ -848,13 +859,15 @@ class AsyncCloudflare:
         """GET a list that pages by cursor or offset: ``model`` receives ``result``
         together with the members of ``result_info`` (cursor, offset, totals)."""
         response = await self.request("GET", path, query=query, options=options)
-        envelope = decode_envelope(response)
-        entries = envelope.result
-        if entries is None:
-            # Strict: an error naming the operation; tolerant: no entries.
-            entries = self.structure(None, list[Any], response)
-        data = {**(envelope.result_info or {}), "result": entries}
-        result: _T = self.structure(data, model, response)
+        with collection_paused(response.body):
+            envelope = decode_envelope(response)
+            entries = envelope.result
+            if entries is None:
+                # Strict: an error naming the operation; tolerant: no entries.
+                entries = self.structure(None, list[Any], response)
+            data = {**(envelope.result_info or {}), "result": entries}
+            result: _T = self.structure(data, model, response)
+            del envelope, entries, data  # the JSON goes while paused (see get_page)
         return result
 
     async def chat_stream(
