@@ -372,3 +372,14 @@ async def test_generic_requests_return_bytes_and_refuse_an_empty_path(
             await client.get("", cast_to=object)
         with pytest.raises(TypeError, match=re.escape("`options['params']` must be a mapping")):
             await client.get("/x", cast_to=object, options={"params": [("a", "b")]})
+
+
+@pytest.mark.parametrize("verb", ["put", "patch", "delete"])
+def test_sync_generic_verbs_send_the_body(mocked: aioresponses, verb: str) -> None:
+    getattr(mocked, verb)(CUSTOM, payload=envelope({"ok": True}))
+    with Cloudflare(api_token=TOKEN, api_version="2026-01-01") as client:
+        assert client.api_version == "2026-01-01"
+        result = getattr(client, verb)(f"/accounts/{ACCOUNT}/custom", cast_to=dict, body={"a": 1})
+    assert result == envelope({"ok": True})
+    (((_, _), (call,)),) = mocked.requests.items()
+    assert call.kwargs["data"] == b'{"a":1}'
