@@ -1,11 +1,12 @@
 """Every operation of the API, listed once: name, HTTP verb and path.
 
 The tests, the API reference page (scripts/api_reference.py) and the check of
-the emulator's route table read this list, so nothing else counts operations.
+the emulator's route table read this list, so nothing else counts operations;
+a client with event hooks or tracing reads it to name the operation of a request.
 A namespaced instance or job operation with ``top_level=True`` also exists in
 the deprecated top-level family (``/instances/...``, the ``default``
 namespace); that twin is derived here, as its resource is derived by
-scripts/gen_sync.py. Nothing imports this module at run time.
+scripts/gen_sync.py. A client without hooks or tracing never imports it.
 """
 
 from __future__ import annotations
