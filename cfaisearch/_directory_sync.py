@@ -12,12 +12,21 @@ directory's size beyond one batch and one directory's open iterator per level.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import hashlib
 import os
 import re
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
@@ -31,6 +40,7 @@ from ._exceptions import (
     PermissionDeniedError,
     WaitTimeoutError,
 )
+from ._files import UploadFile
 from ._options import json_body
 from .resources._base import _seconds, check_int, poll, segment
 from .types.directory_sync import (
@@ -198,19 +208,20 @@ class _Walk:
     def __init__(self, root: str, scope: Scope) -> None:
         self._scope = scope
         self._lock = threading.Lock()
-        self._stack: list[tuple[Any, str]] = [(os.scandir(root), "")]
+        # (open directory iterator, its key prefix, its path), one per level.
+        self._stack: list[tuple[Any, str, str]] = [(os.scandir(root), "", root)]
 
     def take(self, limit: int) -> list[Walked]:
         """Up to ``limit`` more entries; an empty list once the walk is over."""
         found: list[Walked] = []
         with self._lock:
             while self._stack and len(found) < limit:
-                entries, prefix = self._stack[-1]
+                entries, prefix, path = self._stack[-1]
                 try:
                     entry = next(entries, None)
                 except OSError as exc:  # the directory went away while read
                     entry = None
-                    found.append(Walked(prefix or ".", prefix, exc, directory=True))
+                    found.append(Walked(path, prefix, exc, directory=True))
                 if entry is None:
                     entries.close()
                     self._stack.pop()
@@ -223,7 +234,7 @@ class _Walk:
             if entry.is_dir(follow_symlinks=False):
                 if not self._scope.skips_directory(key + "/"):
                     try:
-                        self._stack.append((os.scandir(entry.path), key + "/"))
+                        self._stack.append((os.scandir(entry.path), key + "/", entry.path))
                     except OSError as exc:
                         found.append(Walked(entry.path, key + "/", exc, directory=True))
             elif entry.is_file():
@@ -240,7 +251,7 @@ class _Walk:
                 self._stack.pop()[0].close()
 
 
-async def walk_batches(root: str, scope: Scope) -> AsyncIterator[list[Walked]]:
+async def walk_batches(root: str, scope: Scope) -> AsyncGenerator[list[Walked], None]:
     """The walk of ``root`` in batches, each read in a worker thread."""
     walk = _Walk(root, scope)
     try:
@@ -262,6 +273,16 @@ class Remote:
     checksum: str | None
     size: float | None
     deletable: bool
+
+
+def _remote(item: Item) -> Remote | None:
+    """What a listed item tells the sync, or None if another source owns it."""
+    source = item.source_id
+    if source is not None and source != BUILTIN:
+        return None
+    checksum = item.checksum if isinstance(item.checksum, str) else None
+    size = item.file_size if isinstance(item.file_size, (int, float)) else None
+    return Remote(item.id, checksum, size, deletable=source == BUILTIN)
 
 
 def _unchanged(path: str, remote: Remote) -> bool:
@@ -355,6 +376,8 @@ class DirectorySync:
     _failed: list[SyncFailure] = attrs.field(factory=list)
     _unreadable: list[str] = attrs.field(factory=list)
     """Keys (ending in ``/``) of directories the walk could not read."""
+    _listing_moved: bool = False
+    """Whether the listing gave an item twice: files not in it are looked up by key."""
     _done: int = 0
     _total: int | None = None
 
@@ -436,11 +459,13 @@ class DirectorySync:
 
     async def run(self) -> SyncReport:
         async for item in self.items.list(self.id, per_page=PER_PAGE, **self._where):
-            source = item.source_id
-            if source is None or source == BUILTIN:
-                checksum = item.checksum if isinstance(item.checksum, str) else None
-                size = item.file_size if isinstance(item.file_size, (int, float)) else None
-                self._remote[item.key] = Remote(item.id, checksum, size, source == BUILTIN)
+            remote = _remote(item)
+            if remote is not None:
+                # Items move between pages while they are indexed (lists are
+                # sorted by status or modification time): an item read twice
+                # means another may have been skipped.
+                self._listing_moved = self._listing_moved or item.key in self._remote
+                self._remote[item.key] = remote
         await _pool(self._scan(), self._sync_file, self.concurrency)
         if self.delete:
             gone = [
@@ -465,19 +490,20 @@ class DirectorySync:
     async def _scan(self) -> AsyncIterator[tuple[Walked, Remote | None]]:
         """Each file in scope with what the instance holds under its key."""
         scanned = 0
-        async for batch in walk_batches(self.root, self.scope):
-            for walked in batch:
-                if walked.directory:
-                    self._unreadable.append(walked.key)
-                    self._fail(walked.path, walked.key, walked.problem or OSError())
-                    continue
-                if walked.key not in self.scope:
-                    continue
-                scanned += 1
-                # Seen: whatever happens to the file, its item is not deleted.
-                remote = self._remote.pop(walked.key, None)
-                self._report("scanned", walked.key, step=False)
-                yield walked, remote
+        async with contextlib.aclosing(walk_batches(self.root, self.scope)) as batches:
+            async for batch in batches:
+                for walked in batch:
+                    if walked.directory:
+                        self._unreadable.append(walked.key)
+                        self._fail(walked.path, walked.key, walked.problem or OSError())
+                        continue
+                    if walked.key not in self.scope:
+                        continue
+                    scanned += 1
+                    # Seen: whatever happens to the file, its item is not deleted.
+                    remote = self._remote.pop(walked.key, None)
+                    self._report("scanned", walked.key, step=False)
+                    yield walked, remote
         self._total = scanned + len(self._unreadable)
 
     async def _sync_file(self, found: tuple[Walked, Remote | None]) -> None:
@@ -485,15 +511,25 @@ class DirectorySync:
         try:
             if walked.problem is not None:
                 raise walked.problem
-            if remote is not None and await asyncio.to_thread(_unchanged, walked.path, remote):
-                self._unchanged += 1
-                self._report("unchanged", walked.key)
-                return
-            upload: dict[str, Any] = {"file": (walked.key, Path(walked.path))}
-            metadata = self._metadata_of(walked.key)
-            if metadata is not None:
-                upload["metadata"] = metadata
-            item = await self.items.upload(self.id, file=upload, **self._where)  # type: ignore[arg-type]
+            if remote is None and self._listing_moved:
+                remote = await self._look_up(walked.key)
+            same = remote is not None and await asyncio.to_thread(_unchanged, walked.path, remote)
+        except _FATAL:
+            raise
+        except (CloudflareError, OSError) as exc:
+            self._fail(walked.path, walked.key, exc)
+            return
+        if same:
+            self._unchanged += 1
+            self._report("unchanged", walked.key)
+            return
+        # The caller's code: what it raises stops the sync, as a bug would.
+        upload = UploadFile(file=(walked.key, Path(walked.path)))
+        metadata = self._metadata_of(walked.key)
+        if metadata is not None:
+            upload["metadata"] = metadata
+        try:
+            item = await self.items.upload(self.id, file=upload, **self._where)
         except _FATAL:
             raise
         except (CloudflareError, OSError, ValueError, TypeError) as exc:
@@ -501,6 +537,14 @@ class DirectorySync:
             return
         self._uploaded[item.id] = walked.key
         self._report("uploaded", walked.key)
+
+    async def _look_up(self, key: str) -> Remote | None:
+        """The uploaded item under ``key``, asked for alone (the listing may have missed it)."""
+        async for item in self.items.list(self.id, key=key, per_page=PER_PAGE, **self._where):
+            remote = _remote(item)
+            if remote is not None and item.key == key:
+                return remote
+        return None
 
     def _metadata_of(self, key: str) -> Mapping[str, Any] | None:
         if self.metadata is None or isinstance(self.metadata, Mapping):

@@ -103,6 +103,42 @@ async def test_compares_by_md5_else_by_size_and_deletes_only_uploaded_items(
     assert str(deleted.url).endswith("/items/id-gone.md")
 
 
+async def test_a_file_the_moving_listing_skipped_is_looked_up_not_uploaded(
+    mocked: aioresponses, tmp_path: Path
+) -> None:
+    contents = {name: f"{name} text".encode() for name in ("a.md", "b.md", "c.md")}
+    for name, data in contents.items():
+        (tmp_path / name).write_bytes(data)
+    listed = {name: item(name, checksum=md5(data)) for name, data in contents.items()}
+    info = {"page": 1, "per_page": 2, "count": 2, "total_count": 3}
+    # c.md moved to the first page after it was read: b.md comes twice, c.md never.
+    mocked.get(ITEMS, payload=envelope([listed["a.md"], listed["b.md"]], result_info=info))
+    mocked.get(ITEMS, payload=envelope([listed["b.md"]], result_info={**info, "page": 2}))
+    mocked.get(ITEMS, payload=listing(listed["c.md"]))  # the look-up by key
+    async with make_async() as client:
+        report = await client.aisearch.namespaces.instances.items.sync_directory(tmp_path, id="kb")
+    assert (report.uploaded, report.unchanged) == ((), 3)
+    looked_up = [s for s in sent_requests(mocked) if "key=c.md" in str(s.url)]
+    assert len(looked_up) == 1
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error"),
+    [(lambda key: 1 / 0, ZeroDivisionError), (lambda key: ["team"], TypeError)],
+)
+async def test_what_the_metadata_function_raises_stops_the_sync(
+    mocked: aioresponses, tmp_path: Path, metadata: Any, error: type[Exception]
+) -> None:
+    (tmp_path / "a.md").write_text("Some text.")
+    mocked.get(ITEMS, payload=listing())
+    async with make_async() as client:
+        with pytest.raises(error):
+            await client.aisearch.namespaces.instances.items.sync_directory(
+                tmp_path, id="kb", metadata=metadata
+            )
+    assert "POST" not in methods(mocked)
+
+
 async def test_an_authentication_error_stops_the_sync(mocked: aioresponses, tmp_path: Path) -> None:
     for n in range(40):
         (tmp_path / f"doc{n}.md").write_text(f"Document {n}.")
