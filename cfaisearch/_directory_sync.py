@@ -307,24 +307,25 @@ def _one_line(exc: BaseException) -> str:
 
 
 async def _pool(
-    source: AsyncIterator[_T], handle: Callable[[_T], Awaitable[None]], concurrency: int
+    source: AsyncGenerator[_T, None], handle: Callable[[_T], Awaitable[None]], concurrency: int
 ) -> None:
     """``handle`` each value of ``source``, at most ``concurrency`` at once.
 
     The queue between them is bounded, so ``source`` is read only as fast as
     the values are handled. The first exception stops everything and is raised.
     """
-    queue: asyncio.Queue[_Slot[_T]] = asyncio.Queue(maxsize=concurrency * 2)
+    # A None slot tells a worker the source is exhausted.
+    queue: asyncio.Queue[_Slot[_T] | None] = asyncio.Queue(maxsize=concurrency * 2)
 
     async def produce() -> None:
         async for value in source:
             await queue.put(_Slot(value))
         for _ in range(concurrency):
-            await queue.put(_Slot(None, last=True))
+            await queue.put(None)
 
     async def work() -> None:
-        while not (slot := await queue.get()).last:
-            await handle(slot.value)  # type: ignore[arg-type]
+        while (slot := await queue.get()) is not None:
+            await handle(slot.value)
 
     tasks = [asyncio.ensure_future(produce())]
     tasks += [asyncio.ensure_future(work()) for _ in range(concurrency)]
@@ -337,15 +338,12 @@ async def _pool(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        aclose = getattr(source, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await source.aclose()
 
 
 @attrs.frozen
 class _Slot(Generic[_T]):
-    value: _T | None
-    last: bool = False
+    value: _T
 
 
 # -- one run ----------------------------------------------------------------------------
@@ -487,7 +485,7 @@ class DirectorySync:
             report = attrs.evolve(report, index_failed=await self._wait_indexed(report))
         return report
 
-    async def _scan(self) -> AsyncIterator[tuple[Walked, Remote | None]]:
+    async def _scan(self) -> AsyncGenerator[tuple[Walked, Remote | None], None]:
         """Each file in scope with what the instance holds under its key."""
         scanned = 0
         async with contextlib.aclosing(walk_batches(self.root, self.scope)) as batches:
@@ -617,6 +615,6 @@ class DirectorySync:
         )
 
 
-async def _aiter(values: Iterable[_T]) -> AsyncIterator[_T]:
+async def _aiter(values: Iterable[_T]) -> AsyncGenerator[_T, None]:
     for value in values:
         yield value

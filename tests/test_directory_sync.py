@@ -3,8 +3,10 @@ its argument checks; the walk; the glob semantics (Hypothesis)."""
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import hashlib
+import json
 import math
 import os
 import re
@@ -13,11 +15,12 @@ from typing import Any
 
 import pytest
 from aioresponses import CallbackResult, aioresponses
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cfaisearch as cf
 from cfaisearch._directory_sync import Scope, glob_regex, walk_batches
+from cfaisearch.types import SyncFailure, SyncReport
 from tests.support.clients import ACCOUNT, BASE, envelope, make_async, make_sync
 from tests.support.ops import sent_requests
 
@@ -64,6 +67,13 @@ def uploads_answered(mocked: aioresponses, *, status: int = 200) -> None:
         return CallbackResult(payload=envelope(item(f"up{count}", status="queued")))
 
     mocked.post(ITEMS, callback=answer, repeat=True)
+
+
+class BytesPath:
+    """A path-like object whose path is bytes."""
+
+    def __fspath__(self) -> bytes:
+        return b"."
 
 
 def methods(mocked: aioresponses) -> list[str]:
@@ -114,12 +124,19 @@ async def test_a_file_the_moving_listing_skipped_is_looked_up_not_uploaded(
     # c.md moved to the first page after it was read: b.md comes twice, c.md never.
     mocked.get(ITEMS, payload=envelope([listed["a.md"], listed["b.md"]], result_info=info))
     mocked.get(ITEMS, payload=envelope([listed["b.md"]], result_info={**info, "page": 2}))
-    mocked.get(ITEMS, payload=listing(listed["c.md"]))  # the look-up by key
+    (tmp_path / "new.md").write_text("Not in the instance at all.")
+
+    def look_up(url: Any, **kwargs: Any) -> CallbackResult:
+        key = url.query.get("key")
+        return CallbackResult(payload=listing(listed[key]) if key in listed else listing())
+
+    mocked.get(ITEMS, callback=look_up, repeat=True)
+    uploads_answered(mocked)
     async with make_async() as client:
         report = await client.aisearch.namespaces.instances.items.sync_directory(tmp_path, id="kb")
-    assert (report.uploaded, report.unchanged) == ((), 3)
-    looked_up = [s for s in sent_requests(mocked) if "key=c.md" in str(s.url)]
-    assert len(looked_up) == 1
+    assert (report.uploaded, report.unchanged) == (("new.md",), 3)
+    looked_up = [s for s in sent_requests(mocked) if "key=" in str(s.url)]
+    assert len(looked_up) == 2
 
 
 @pytest.mark.parametrize(
@@ -137,6 +154,46 @@ async def test_what_the_metadata_function_raises_stops_the_sync(
                 tmp_path, id="kb", metadata=metadata
             )
     assert "POST" not in methods(mocked)
+
+
+async def test_an_item_already_gone_counts_as_deleted_and_a_failed_delete_is_recorded(
+    mocked: aioresponses, tmp_path: Path
+) -> None:
+    mocked.get(ITEMS, payload=listing(item("gone.md"), item("stuck.md")))
+    not_found = {"success": False, "errors": [{"code": 7002, "message": "not found"}]}
+    mocked.delete(f"{INSTANCE}/items/id-gone.md", status=404, payload=not_found)
+    mocked.delete(f"{INSTANCE}/items/id-stuck.md", status=500, repeat=True)
+    async with make_async() as client:
+        report = await client.aisearch.namespaces.instances.items.sync_directory(
+            tmp_path, id="kb", delete=True
+        )
+    assert report.deleted == ("gone.md",)
+    (failure,) = report.failed
+    assert (failure.key, failure.error) == ("stuck.md", "InternalServerError")
+    assert failure.path == str(tmp_path / "stuck.md")
+
+
+async def test_cancelling_a_sync_leaves_no_task_and_no_open_directory(
+    mocked: aioresponses, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(600):  # more than one batch of the walk
+        (tmp_path / f"doc{n}.md").write_text(f"Document {n}.")
+    mocked.get(ITEMS, payload=listing())
+    started = asyncio.Event()
+
+    async def hang(*args: object, **kwargs: object) -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    async with make_async() as client:
+        items = client.aisearch.namespaces.instances.items
+        monkeypatch.setattr(items, "upload", hang)
+        task = asyncio.ensure_future(items.sync_directory(tmp_path, id="kb"))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert asyncio.all_tasks() == {asyncio.current_task()}
 
 
 async def test_an_authentication_error_stops_the_sync(mocked: aioresponses, tmp_path: Path) -> None:
@@ -183,6 +240,7 @@ async def test_an_unreadable_directory_fails_and_keeps_its_items(
         ({"directory": "missing"}, ValueError, "directory"),
         ({"directory": "file.md"}, ValueError, "directory"),
         ({"directory": b"."}, TypeError, "directory"),
+        ({"directory": BytesPath()}, TypeError, "directory"),
         ({"id": ""}, ValueError, "id"),
         ({"name": "a/b"}, ValueError, "name"),
         ({"include": "*.md"}, TypeError, "include"),
@@ -278,6 +336,20 @@ def test_the_many_request_helpers_have_no_raw_twin() -> None:
         sync_client.close()
 
 
+def test_a_report_dumps_to_json_like_any_model() -> None:
+    failure = SyncFailure(path="docs/a.md", key="a.md", error="OSError", message="gone")
+    report = SyncReport(uploaded=("b.md",), unchanged=2, failed=(failure,))
+    assert json.loads(report.to_json()) == {
+        "uploaded": ["b.md"],
+        "unchanged": 2,
+        "deleted": [],
+        "failed": [{"path": "docs/a.md", "key": "a.md", "error": "OSError", "message": "gone"}],
+        "index_failed": [],
+    }
+    assert report.summary()["failures"] == [failure.to_dict()]
+    assert not report.ok
+
+
 # -- the walk ---------------------------------------------------------------------------
 
 
@@ -334,6 +406,15 @@ async def test_a_large_tree_is_walked_in_batches(tmp_path: Path) -> None:
     assert sizes == [256, 256, 88]
 
 
+async def test_a_walk_left_early_closes_its_directories(tmp_path: Path) -> None:
+    for n in range(300):
+        (tmp_path / "deep" / "er").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "deep" / "er" / f"f{n:03}.txt").write_text("")
+    batches = walk_batches(str(tmp_path), Scope.of((), ()))
+    assert len(await batches.__anext__()) == 256
+    await batches.aclose()  # an unclosed scandir iterator would warn (an error here)
+
+
 # -- globs ------------------------------------------------------------------------------
 
 SEGMENT_CHARS = "ab.*?[]!-"
@@ -346,16 +427,19 @@ def matches(pattern: str, key: str) -> bool:
     return re.fullmatch(glob_regex(pattern), key) is not None
 
 
+@settings(deadline=None)  # the machine running the suite may be loaded; no timing here
 @given(segments, names)
 def test_a_one_segment_glob_matches_a_name_as_fnmatch_does(pattern: str, name: str) -> None:
     assert matches(pattern, name) == fnmatch.fnmatchcase(name, pattern)
 
 
+@settings(deadline=None)  # the machine running the suite may be loaded; no timing here
 @given(segments, keys)
 def test_double_star_slash_matches_the_last_segment_at_any_depth(pattern: str, key: str) -> None:
     assert matches(f"**/{pattern}", key) == fnmatch.fnmatchcase(key.rsplit("/", 1)[-1], pattern)
 
 
+@settings(deadline=None)  # the machine running the suite may be loaded; no timing here
 @given(st.lists(segments, min_size=1, max_size=3), keys)
 def test_single_star_globs_never_cross_a_slash(parts: list[str], key: str) -> None:
     pattern = "/".join(part.replace("**", "*") for part in parts)
@@ -363,6 +447,7 @@ def test_single_star_globs_never_cross_a_slash(parts: list[str], key: str) -> No
         assert key.count("/") == pattern.count("/")
 
 
+@settings(deadline=None)  # the machine running the suite may be loaded; no timing here
 @given(keys, keys)
 def test_a_directory_glob_matches_everything_under_it(directory: str, rest: str) -> None:
     literal = re.sub(r"([*?\[])", r"[\1]", directory)
