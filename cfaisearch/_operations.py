@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "POLLING_HELPERS", "PREFIX", "Operation"]
+__all__ = ["HELPERS", "OPERATIONS", "POLLING_HELPERS", "PREFIX", "Operation"]
 
 PREFIX: Final = "/accounts/{account_id}/ai-search"
 """What every path below is relative to."""
@@ -95,5 +95,13 @@ POLLING_HELPERS: Final[tuple[Operation, ...]] = (
     Operation("instances.jobs.wait", "GET", "/instances/{id}/jobs/{job_id}"),
     Operation("namespaces.instances.jobs.wait", "GET", f"{_ID}/jobs/{{job_id}}"),
     Operation("namespaces.instances.items.wait", "GET", f"{_ID}/items/{{item_id}}"),
+    Operation("namespaces.instances.wait_until_indexed", "GET", f"{_ID}/stats"),
 )
-"""Helpers that repeat the GET shown until a job or item is done; not operations."""
+"""Helpers that repeat the GET shown until a job, an item or an instance is done;
+not operations."""
+
+HELPERS: Final[tuple[Operation, ...]] = (
+    *POLLING_HELPERS,
+    Operation("namespaces.instances.items.sync_directory", "GET", f"{_ID}/items"),
+)
+"""Every helper (built on the operations, not one), with the first request it sends."""
