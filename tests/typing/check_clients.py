@@ -12,6 +12,7 @@ from cfaisearch import (
     AsyncPaginator,
     ChatCompletionStream,
     Cloudflare,
+    EventHooks,
     Page,
     RequestEvent,
     ResponseEvent,
@@ -109,3 +110,6 @@ def hooks_typed_for_their_event() -> None:
 
     Cloudflare(event_hooks={"request": [on_request], "response": [on_response]})
     AsyncCloudflare(event_hooks={"response": (on_response,)}, tracing=True)
+    # Built in a variable first, the mapping needs the public alias to type-check.
+    hooks: EventHooks = {"request": [on_request]}
+    Cloudflare(event_hooks=hooks)
