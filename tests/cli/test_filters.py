@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -106,7 +104,7 @@ def test_a_written_value_comes_back_with_its_type(key: str, op: str, value: obje
     (operators,) = compile_filters([f"{key}{op}{_written(value)}"]).values()
     (operand,) = operators.values()
     assert type(operand) is type(value)
-    assert operand == value or (isinstance(value, float) and math.isclose(operand, value))
+    assert operand == value  # repr() of a float reads back exactly
 
 
 @given(text=PLAIN.filter(lambda text: text[0] not in "=<>!^"))
@@ -130,10 +128,12 @@ def test_a_prefix_range_holds_exactly_the_strings_that_start_with_it(key: str, p
 
 
 @given(st.text(max_size=30))
-def test_any_text_compiles_or_raises_filter_error(expression: str) -> None:
+def test_any_text_compiles_or_raises_a_one_line_filter_error(expression: str) -> None:
     try:
         compiled = compile_filters([expression])
     except FilterError as exc:
-        assert "\n" not in str(exc).replace(repr(expression), "")
+        message = str(exc)
     else:
         assert len(compiled) == 1
+        return
+    assert "\n" not in message
