@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .. import AsyncCloudflare
+from .._files import UploadFile
 from ..types import Item, ItemUploadResult
 from ._common import (
     Column,
@@ -119,12 +120,12 @@ def upload(
                 progress.update(
                     description=f"uploading {path.name}", done=done_count, total=len(files)
                 )
-                upload: dict[str, Any] = {"file": (key or path.name, path)}
+                upload: UploadFile = {"file": (key or path.name, path)}
                 if fields:
                     upload["metadata"] = fields
                 if wait:
                     upload["wait_for_completion"] = True
-                results.append(await items.upload(instance, name=namespace, file=upload))  # type: ignore[arg-type]
+                results.append(await items.upload(instance, name=namespace, file=upload))
         return results
 
     uploaded = call(work)

@@ -80,6 +80,11 @@ def test_namespaces() -> None:
     created = invoke_json("namespaces", "create", "support", "--description", "Support articles")
     assert (created["name"], created["description"]) == ("support", "Support articles")
     assert "team" in human("namespaces", "create", "team")
+    from_json = invoke(
+        "--json", "namespaces", "create", "ops", "--json-body", "-", input='{"description": "d"}'
+    )
+    assert json.loads(from_json.stdout)["description"] == "d"
+    invoke_json("namespaces", "delete", "ops")
     assert sorted(n["name"] for n in invoke_json("namespaces", "list")) == [
         "default",
         "support",

@@ -12,6 +12,9 @@ from cfaisearch.emulator import Emulator
 from tests.support.cli import invoke
 from tests.support.integration import make_r2_instance_sync
 
+README = str(Path(__file__).parents[2] / "README.md")
+PYPROJECT = str(Path(__file__).parents[2] / "pyproject.toml")
+
 
 def one_error_line(stderr: str) -> str:
     assert stderr.count("\n") == 1, stderr
@@ -82,6 +85,11 @@ def test_a_wait_that_times_out_is_7(
         (["instances", "create", "kb", "--index-method", "{nope"], "is not JSON"),
         (["items", "upload", "kb", "missing-file.md"], "does not exist"),
         (["jobs", "wait", "site", "j", "--timeout", "0"], "--timeout"),
+        (["items", "upload", "kb", README, "-m", "novalue"], "expected KEY=VALUE"),
+        (["items", "upload", "kb", README, "-m", "k='x"], "unbalanced quote"),
+        (["items", "upload", "kb", README, PYPROJECT, "--key", "k"], "one file"),
+        (["--json", "items", "download", "kb", "item"], "give -o FILE"),
+        (["search", "kb", "q", "--filter", "k^=\U0010ffff"], "cannot end with U+10FFFF"),
     ],
 )
 @pytest.mark.usefixtures("aisearch_env")
@@ -101,6 +109,13 @@ def test_a_bad_json_body_is_2(tmp_path: Path) -> None:
     missing = invoke("instances", "create", "kb", "--json-body", str(tmp_path / "nope.json"))
     assert missing.exit_code == 2
     assert "--json-body: cannot read" in one_error_line(missing.stderr)
+    body.write_text("{not json", encoding="utf-8")
+    broken = invoke("namespaces", "create", "team", "--json-body", str(body))
+    assert broken.exit_code == 2
+    assert "is not JSON" in one_error_line(broken.stderr)
+    body.write_text('"a string"', encoding="utf-8")
+    scalar = invoke("namespaces", "update", "team", "--json-body", str(body))
+    assert one_error_line(scalar.stderr) == "error: --json-body: expected a JSON object\n"
 
 
 @pytest.mark.usefixtures("aisearch_env")

@@ -113,3 +113,37 @@ def test_search_sends_the_compiled_filter_and_retrieval_options(mocked: aiorespo
         },
     }
     assert json.loads(result.stdout) == {"chunks": [], "query_kind": "text"}
+
+
+def test_a_whole_answer_made_of_parts_and_sources_without_items(mocked: aioresponses) -> None:
+    completion = {
+        "choices": [
+            {
+                "message": {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "text", "text": "Part one. "},
+                        {"type": "text", "text": "Two."},
+                    ],
+                }
+            }
+        ],
+        "chunks": [
+            {"id": "c-1", "score": 0.5, "text": "t", "type": "text"},
+            {"id": "c-1", "score": 0.4, "text": "t", "type": "text"},
+        ],
+    }
+    mocked.post(f"{INSTANCES}/kb/chat/completions", payload=completion)
+    result = invoke("chat", "kb", "question?", "--no-stream", "--model", "@cf/x/y")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Part one. Two.\n\nSources:\n  1. c-1 (score 0.500)\n"
+    sent = sent_body(mocked)
+    assert isinstance(sent, dict)
+    assert sent["model"] == "@cf/x/y"
+
+
+def test_an_empty_answer_lists_no_sources(mocked: aioresponses) -> None:
+    mocked.post(f"{INSTANCES}/kb/chat/completions", payload={"choices": [], "chunks": []})
+    result = invoke("chat", "kb", "question?", "--no-stream")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "\n\nSources:\n  (none)\n"
