@@ -74,9 +74,7 @@ def tests_all_pythons(session: nox.Session) -> None:
         session.log(f"Python {version}: {path}")
         if not (bin_dir / "python").exists():
             session.run(path, "-m", "venv", str(venv), external=True)
-        session.run(
-            python, "-m", "pip", "install", "-q", "-e", ".[test,cli]", RUFF, external=True
-        )
+        session.run(python, "-m", "pip", "install", "-q", "-e", ".[test,cli]", RUFF, external=True)
         # ruff, gen_sync and the plugin test find their tools on this venv's PATH.
         env = {"PATH": os.pathsep.join([str(bin_dir.resolve()), os.environ.get("PATH", "")])}
         try:

@@ -33,7 +33,7 @@ __all__ = [
     "State",
     "call",
     "example",
-    "json_option",
+    "output_options",
     "namespace_option",
     "out",
     "state",
@@ -114,8 +114,20 @@ def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
         ctx.ensure_object(State).json = True
 
 
-def json_option(function: _F) -> _F:
-    """``--json`` on a command, as well as before it (``cfaisearch --json ...``)."""
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(State).debug = True
+
+
+def output_options(function: _F) -> _F:
+    """``--json`` and ``--debug`` on a command, as well as before it (``cfaisearch --json ...``)."""
+    function = click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_debug,
+        help="Show each HTTP request and response on stderr (credentials redacted).",
+    )(function)
     return click.option(
         "--json",
         "json_output",

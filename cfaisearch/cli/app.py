@@ -30,7 +30,7 @@ from ._common import (
     EXIT_WAIT_TIMEOUT,
     CommandError,
     State,
-    json_option,
+    output_options,
 )
 
 __all__ = ["cli", "exit_code", "run"]
@@ -97,12 +97,7 @@ _EPILOG = "Exit codes:\n\n\b\n" + "\n".join(
     metavar="URL",
     help="API base URL, e.g. a local emulator's [default: $CLOUDFLARE_BASE_URL, else Cloudflare].",
 )
-@click.option(
-    "--debug",
-    is_flag=True,
-    help="Show each HTTP request and response on stderr (credentials redacted).",
-)
-@json_option
+@output_options
 @click.version_option(__version__, prog_name="cfaisearch")
 @click.pass_context
 def cli(
@@ -110,7 +105,6 @@ def cli(
     account_id: str | None,
     api_token: str | None,
     base_url: str | None,
-    debug: bool,
 ) -> None:
     """Manage and query Cloudflare AI Search from the command line.
 
@@ -128,7 +122,6 @@ def cli(
     found.account_id = account_id
     found.api_token = api_token
     found.base_url = base_url
-    found.debug = debug
 
 
 for group in (instances.group, namespaces.group, jobs.group, items.group, tokens.group):

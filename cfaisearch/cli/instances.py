@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from .. import AsyncCloudflare
-from ._common import Column, call, done, example, json_option, namespace_option, out
+from ._common import Column, call, done, example, namespace_option, out, output_options
 from .settings import CREATE_SETTINGS, UPDATE_SETTINGS, settings_from, settings_options
 
 __all__ = ["group"]
@@ -30,7 +30,7 @@ def group() -> None:
 @group.command("list")
 @namespace_option
 @click.option("--search", help="Only instances whose id contains this.")
-@json_option
+@output_options
 @example("cfaisearch instances list -n default")
 def list_(namespace: str, search: str | None) -> None:
     """List the instances of a namespace."""
@@ -45,7 +45,7 @@ def list_(namespace: str, search: str | None) -> None:
 @group.command("get")
 @click.argument("instance")
 @namespace_option
-@json_option
+@output_options
 @example("cfaisearch instances get my-docs")
 def get(instance: str, namespace: str) -> None:
     """Show an instance's settings."""
@@ -56,7 +56,7 @@ def get(instance: str, namespace: str) -> None:
 @click.argument("instance")
 @namespace_option
 @settings_options(CREATE_SETTINGS)
-@json_option
+@output_options
 @example(
     "cfaisearch instances create my-docs --chunk-size 512 --no-reranking",
     "cfaisearch instances create crawled --type web-crawler --source https://example.com",
@@ -73,7 +73,7 @@ def create(instance: str, namespace: str, json_body: str | None, **given: Any) -
 @click.argument("instance")
 @namespace_option
 @settings_options(UPDATE_SETTINGS)
-@json_option
+@output_options
 @example("cfaisearch instances update my-docs --max-num-results 20 --paused")
 def update(instance: str, namespace: str, json_body: str | None, **given: Any) -> None:
     """Change the settings given; the others keep their values."""
@@ -88,7 +88,7 @@ def update(instance: str, namespace: str, json_body: str | None, **given: Any) -
 @group.command("delete")
 @click.argument("instance")
 @namespace_option
-@json_option
+@output_options
 @example("cfaisearch instances delete my-docs")
 def delete(instance: str, namespace: str) -> None:
     """Delete an instance and everything it indexed."""
@@ -99,7 +99,7 @@ def delete(instance: str, namespace: str) -> None:
 @group.command("stats")
 @click.argument("instance")
 @namespace_option
-@json_option
+@output_options
 @example("cfaisearch instances stats my-docs")
 def stats(instance: str, namespace: str) -> None:
     """Item counts per status of an instance."""

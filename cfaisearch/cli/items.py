@@ -17,9 +17,9 @@ from ._common import (
     call,
     done,
     example,
-    json_option,
     namespace_option,
     out,
+    output_options,
     state,
 )
 from ._progress import bar
@@ -74,7 +74,7 @@ def group() -> None:
 @namespace_option
 @click.option("--status", type=click.Choice(_STATUSES), help="Only items in this state.")
 @click.option("--search", help="Only items whose key contains this.")
-@json_option
+@output_options
 @example("cfaisearch items list my-docs --status error")
 def list_(instance: str, namespace: str, status: Any, search: str | None) -> None:
     """List the items of an instance."""
@@ -97,7 +97,7 @@ def list_(instance: str, namespace: str, status: Any, search: str | None) -> Non
     "--metadata", "-m", multiple=True, metavar="KEY=VALUE", help="Custom metadata (repeatable)."
 )
 @click.option("--wait", is_flag=True, help="Answer once each file is indexed.")
-@json_option
+@output_options
 @example("cfaisearch items upload my-docs guide.md faq.md -m lang=en --wait")
 def upload(
     instance: str,
@@ -136,7 +136,7 @@ def upload(
 @_INSTANCE
 @_ITEM
 @namespace_option
-@json_option
+@output_options
 @example("cfaisearch items get my-docs 0c9f...")
 def get(instance: str, item_id: str, namespace: str) -> None:
     """Show an item and where its indexing stands."""
@@ -161,7 +161,7 @@ def get(instance: str, item_id: str, namespace: str) -> None:
     metavar="FILE|-",
     help="Where to write the file (- = stdout).",
 )
-@json_option
+@output_options
 @example("cfaisearch items download my-docs 0c9f... -o guide.md")
 def download(instance: str, item_id: str, namespace: str, output: str) -> None:
     """Download an item's original file."""
@@ -190,7 +190,7 @@ def download(instance: str, item_id: str, namespace: str, output: str) -> None:
 @_INSTANCE
 @_ITEM
 @namespace_option
-@json_option
+@output_options
 @example("cfaisearch items delete my-docs 0c9f...")
 def delete(instance: str, item_id: str, namespace: str) -> None:
     """Delete an item: its file and its indexed chunks."""
@@ -205,7 +205,7 @@ def delete(instance: str, item_id: str, namespace: str) -> None:
 @_ITEM
 @namespace_option
 @click.option("--wait", is_flag=True, help="Answer once it is indexed.")
-@json_option
+@output_options
 @example("cfaisearch items sync my-docs 0c9f... --wait")
 def sync_item(instance: str, item_id: str, namespace: str, wait: bool) -> None:
     """Index one item again (its stored file). For a folder, use `cfaisearch sync`."""
@@ -224,7 +224,7 @@ def sync_item(instance: str, item_id: str, namespace: str, wait: bool) -> None:
 @_ITEM
 @namespace_option
 @click.option("--limit", type=click.IntRange(1, 100), help="Chunks per request (1-100).")
-@json_option
+@output_options
 @example("cfaisearch items chunks my-docs 0c9f...")
 def chunks(instance: str, item_id: str, namespace: str, limit: int | None) -> None:
     """Show every indexed chunk of an item."""
@@ -242,7 +242,7 @@ def chunks(instance: str, item_id: str, namespace: str, limit: int | None) -> No
 @_ITEM
 @namespace_option
 @click.option("--limit", type=click.IntRange(1, 100), help="Entries per request (1-100).")
-@json_option
+@output_options
 @example("cfaisearch items logs my-docs 0c9f...")
 def logs(instance: str, item_id: str, namespace: str, limit: int | None) -> None:
     """Show every processing event of an item."""

@@ -14,9 +14,9 @@ from ._common import (
     Column,
     call,
     example,
-    json_option,
     namespace_option,
     out,
+    output_options,
     print_json,
     state,
 )
@@ -99,7 +99,7 @@ def group() -> None:
 @group.command("list")
 @click.argument("instance")
 @namespace_option
-@json_option
+@output_options
 @example("cfaisearch jobs list my-docs")
 def list_(instance: str, namespace: str) -> None:
     """List the jobs of an instance."""
@@ -118,7 +118,7 @@ def list_(instance: str, namespace: str) -> None:
 @click.option("--wait", is_flag=True, help="Wait for the job to end.")
 @_TIMEOUT
 @_POLL
-@json_option
+@output_options
 @example('cfaisearch jobs create my-docs --description "after the release" --wait')
 def create(
     instance: str,
@@ -156,7 +156,7 @@ def create(
 @click.argument("instance")
 @click.argument("job_id")
 @namespace_option
-@json_option
+@output_options
 @example("cfaisearch jobs get my-docs 3f2a...")
 def get(instance: str, job_id: str, namespace: str) -> None:
     """Show a job."""
@@ -173,7 +173,7 @@ def get(instance: str, job_id: str, namespace: str) -> None:
 @namespace_option
 @click.option("--page", type=click.IntRange(min=1), help="Page of the log (default: the first).")
 @click.option("--per-page", type=click.IntRange(min=1), help="Entries per page.")
-@json_option
+@output_options
 @example("cfaisearch jobs logs my-docs 3f2a...")
 def logs(
     instance: str, job_id: str, namespace: str, page: int | None, per_page: int | None
@@ -193,7 +193,7 @@ def logs(
 @click.argument("instance")
 @click.argument("job_id")
 @namespace_option
-@json_option
+@output_options
 @example("cfaisearch jobs cancel my-docs 3f2a...")
 def cancel(instance: str, job_id: str, namespace: str) -> None:
     """Cancel a running job."""
@@ -212,7 +212,7 @@ def cancel(instance: str, job_id: str, namespace: str) -> None:
 @namespace_option
 @_TIMEOUT
 @_POLL
-@json_option
+@output_options
 @example("cfaisearch jobs wait my-docs 3f2a... --timeout 300")
 def wait(instance: str, job_id: str, namespace: str, timeout: float, poll_interval: float) -> None:
     """Wait for a job to end; --json prints its state at each check (JSON Lines).

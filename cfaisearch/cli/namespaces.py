@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from .. import AsyncCloudflare
-from ._common import Column, CommandError, call, done, example, json_option, out, read_json_file
+from ._common import Column, CommandError, call, done, example, out, output_options, read_json_file
 
 __all__ = ["group"]
 
@@ -45,7 +45,7 @@ def group() -> None:
 
 @group.command("list")
 @click.option("--search", help="Only namespaces whose name or description contains this.")
-@json_option
+@output_options
 @example("cfaisearch namespaces list")
 def list_(search: str | None) -> None:
     """List the namespaces of the account."""
@@ -58,7 +58,7 @@ def list_(search: str | None) -> None:
 
 @group.command("get")
 @click.argument("name")
-@json_option
+@output_options
 @example("cfaisearch namespaces get default")
 def get(name: str) -> None:
     """Show a namespace."""
@@ -69,7 +69,7 @@ def get(name: str) -> None:
 @click.argument("name")
 @_DESCRIPTION
 @_JSON_BODY
-@json_option
+@output_options
 @example('cfaisearch namespaces create support --description "Support articles"')
 def create(name: str, description: str | None, json_body: str | None) -> None:
     """Create a namespace."""
@@ -81,7 +81,7 @@ def create(name: str, description: str | None, json_body: str | None) -> None:
 @click.argument("name")
 @_DESCRIPTION
 @_JSON_BODY
-@json_option
+@output_options
 @example('cfaisearch namespaces update support --description "Help centre"')
 def update(name: str, description: str | None, json_body: str | None) -> None:
     """Change a namespace's description or public endpoint."""
@@ -91,7 +91,7 @@ def update(name: str, description: str | None, json_body: str | None) -> None:
 
 @group.command("delete")
 @click.argument("name")
-@json_option
+@output_options
 @example("cfaisearch namespaces delete support")
 def delete(name: str) -> None:
     """Delete a namespace (it must hold no instance)."""

@@ -15,9 +15,9 @@ from ._common import (
     CommandError,
     call,
     example,
-    json_option,
     namespace_option,
     out,
+    output_options,
     print_json,
     state,
     stdout_console,
@@ -96,7 +96,7 @@ def _chunk_rows(chunks: list[SearchChunk]) -> list[dict[str, Any]]:
 @click.argument("query")
 @namespace_option
 @_retrieval
-@json_option
+@output_options
 @example(
     'cfaisearch search my-docs "retry policy" --retrieval hybrid --filter folder^=guides/',
     "cfaisearch search my-docs invoices --filter 'year>=2024' --filter 'lang in en,fr'",
@@ -151,7 +151,7 @@ def _answer_text(completion: ChatCompletion) -> str:
 @_retrieval
 @click.option("--model", help="The model that writes the answer (default: the instance's).")
 @click.option("--no-stream", is_flag=True, help="Ask for the whole answer in one response.")
-@json_option
+@output_options
 @example('cfaisearch chat my-docs "How are uploads retried?"')
 def chat(
     instance: str,

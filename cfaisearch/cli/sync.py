@@ -13,9 +13,9 @@ from ._common import (
     Column,
     call,
     example,
-    json_option,
     namespace_option,
     out,
+    output_options,
     print_json,
     state,
     stdout_console,
@@ -70,7 +70,7 @@ FAILURE_COLUMNS = (
     show_default=True,
     help="Seconds --wait waits before giving up (exit 7).",
 )
-@json_option
+@output_options
 @example(
     "cfaisearch sync ./docs my-docs --include '*.md' --exclude 'drafts/*' --delete --wait",
 )

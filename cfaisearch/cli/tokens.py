@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from .. import AsyncCloudflare
-from ._common import Column, call, done, example, json_option, out
+from ._common import Column, call, done, example, out, output_options
 
 __all__ = ["group"]
 
@@ -48,7 +48,7 @@ def group() -> None:
 
 @group.command("list")
 @click.option("--search", help="Only tokens whose name contains this.")
-@json_option
+@output_options
 @example("cfaisearch tokens list")
 def list_(search: str | None) -> None:
     """List the registered tokens (never their secrets)."""
@@ -61,7 +61,7 @@ def list_(search: str | None) -> None:
 
 @group.command("get")
 @click.argument("token_id")
-@json_option
+@output_options
 @example("cfaisearch tokens get 4f1c...")
 def get(token_id: str) -> None:
     """Show a token (without its secret)."""
@@ -70,7 +70,7 @@ def get(token_id: str) -> None:
 
 @group.command("create")
 @_credentials
-@json_option
+@output_options
 @example("CFAISEARCH_CF_API_KEY=... cfaisearch tokens create --name r2-reader --cf-api-id abc123")
 def create(name: str, cf_api_id: str, cf_api_key: str, legacy: bool | None) -> None:
     """Register a Cloudflare API token; its secret is read from the environment or asked for."""
@@ -87,7 +87,7 @@ def create(name: str, cf_api_id: str, cf_api_key: str, legacy: bool | None) -> N
 @group.command("update")
 @click.argument("token_id")
 @_credentials
-@json_option
+@output_options
 @example("cfaisearch tokens update 4f1c... --name r2-reader --cf-api-id def456")
 def update(token_id: str, name: str, cf_api_id: str, cf_api_key: str, legacy: bool | None) -> None:
     """Replace a token's credentials and name."""
@@ -103,7 +103,7 @@ def update(token_id: str, name: str, cf_api_id: str, cf_api_key: str, legacy: bo
 
 @group.command("delete")
 @click.argument("token_id")
-@json_option
+@output_options
 @example("cfaisearch tokens delete 4f1c...")
 def delete(token_id: str) -> None:
     """Delete a token (refused while an instance uses it)."""
