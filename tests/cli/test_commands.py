@@ -339,3 +339,11 @@ def test_json_can_come_before_or_after_the_command() -> None:
     before = invoke("--json", "namespaces", "list")
     after = invoke("namespaces", "list", "--json")
     assert json.loads(before.stdout) == json.loads(after.stdout)
+
+
+def test_a_list_holds_every_page(aisearch_client: Cloudflare) -> None:
+    for number in range(23):  # more than the API's 20 a page
+        aisearch_client.aisearch.namespaces.create(name=f"team-{number:02d}")
+    names = [n["name"] for n in invoke_json("namespaces", "list")]
+    assert len(names) == 24
+    assert "team-22" in human("namespaces", "list")
