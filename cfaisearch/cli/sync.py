@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["sync"]
 
 FAILURE_COLUMNS = (
-    Column("path", "path"),
+    Column("key", "key"),
     Column("error", "error"),
     Column("message", "message"),
 )
@@ -111,7 +111,6 @@ def sync(
                     total=event.total,
                 )
 
-            options: dict[str, Any] = {"metadata": fields} if fields else {}
             return await instances.items.sync_directory(
                 directory,
                 id=instance,
@@ -123,7 +122,7 @@ def sync(
                 wait=wait,
                 wait_timeout=timeout,
                 on_progress=on_progress,
-                **options,
+                metadata=fields or None,
             )
 
     report = call(work)
@@ -131,13 +130,13 @@ def sync(
     if state().json:
         print_json(summary)
     else:
-        console = stdout_console()
-        console.print(
-            f"uploaded {summary['uploaded']}, unchanged {summary['unchanged']}, "
-            f"deleted {summary['deleted']}, failed {summary['failed']}",
-            markup=False,
+        counts = ", ".join(
+            f"{name.replace('_', ' ')} {summary[name]}"
+            for name in ("uploaded", "unchanged", "deleted", "failed", "index_failed")
+            if name != "index_failed" or wait
         )
-        if report.failed:
-            out(list(summary["failures"]), FAILURE_COLUMNS, title="Failed files")
+        stdout_console().print(counts, markup=False)
+        if summary["failures"]:
+            out(list(summary["failures"]), FAILURE_COLUMNS, title="Failures")
     if not report.ok:
         click.get_current_context().exit(EXIT_SYNC_FAILED)

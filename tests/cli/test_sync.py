@@ -44,7 +44,14 @@ def test_sync_uploads_then_uploads_nothing_then_deletes(
 ) -> None:
     folder = _folder(tmp_path / "notes", FILES)
     first = _sync_json(str(folder), "kb", "--create", "--exclude", "drafts/*")
-    assert first == {"uploaded": 3, "unchanged": 0, "deleted": 0, "failed": 0, "failures": []}
+    assert first == {
+        "uploaded": 3,
+        "unchanged": 0,
+        "deleted": 0,
+        "failed": 0,
+        "index_failed": 0,
+        "failures": [],
+    }
     assert _keys(aisearch_client) == ["faq/billing.md", "faq/limits.txt", "guide.md"]
 
     again = invoke("sync", str(folder), "kb", "--exclude", "drafts/*")
