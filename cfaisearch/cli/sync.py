@@ -43,7 +43,8 @@ FAILURE_COLUMNS = (
     "--include",
     multiple=True,
     metavar="GLOB",
-    help="Only files whose path (relative, with /) matches; repeatable.",
+    help="Only files whose key (relative path, with /) matches; repeatable. "
+    "* stays within a folder, ** spans folders: '**/*.md'.",
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files; repeatable.")
 @click.option("--delete", is_flag=True, help="Delete items whose file is gone from the folder.")
@@ -72,7 +73,7 @@ FAILURE_COLUMNS = (
 )
 @output_options
 @example(
-    "cfaisearch sync ./docs my-docs --include '*.md' --exclude 'drafts/*' --delete --wait",
+    "cfaisearch sync ./docs my-docs --include '**/*.md' --exclude 'drafts/**' --delete --wait",
 )
 def sync(
     directory: Path,

@@ -67,7 +67,7 @@ def test_sync_uploads_then_uploads_nothing_then_deletes(
 
 def test_include_limits_what_is_synced(aisearch_client: Cloudflare, tmp_path: Path) -> None:
     folder = _folder(tmp_path / "notes", FILES)
-    summary = _sync_json(str(folder), "kb", "--create", "--include", "*.md", "--wait")
+    summary = _sync_json(str(folder), "kb", "--create", "--include", "**/*.md", "--wait")
     assert summary["uploaded"] == 3
     assert _keys(aisearch_client) == ["drafts/todo.md", "faq/billing.md", "guide.md"]
     for item in aisearch_client.aisearch.namespaces.instances.items.list("kb", name="default"):
