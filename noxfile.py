@@ -143,14 +143,16 @@ def compat(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the official SDK and raw aiohttp, then the emulator's search figures.
+    """Benchmarks against the official SDK and raw aiohttp, the emulator's search figures,
+    then directory sync.
 
-    `-- --write docs/performance.md` refreshes both sections; EMULATOR_BENCH_SIZES=100000
+    `-- --write docs/performance.md` refreshes their sections; EMULATOR_BENCH_SIZES=100000
     adds the large corpus (minutes).
     """
     session.install(".", "cloudflare==5.9.0")
     session.run("python", "benchmarks/run.py", *session.posargs)
     session.run("python", "benchmarks/emulator.py", *session.posargs)
+    session.run("python", "benchmarks/sync_dir.py", *session.posargs)
 
 
 @nox.session

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from ._exceptions import StreamError as StreamError
     from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
     from ._exceptions import WaitTimeoutError as WaitTimeoutError
+    from ._hooks import RequestEvent as RequestEvent
+    from ._hooks import ResponseEvent as ResponseEvent
     from ._models import BaseModel as BaseModel
     from ._options import NOT_GIVEN as NOT_GIVEN
     from ._options import NotGiven as NotGiven
@@ -60,6 +62,7 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
     "._client": ("AsyncCloudflare",),
     "._sync": ("Cloudflare",),
     "._retry": ("RetryPolicy",),
+    "._hooks": ("RequestEvent", "ResponseEvent"),
     "._models": ("BaseModel",),
     "._options": (
         "NOT_GIVEN",

@@ -27,7 +27,13 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from ._envelope import Response, decode_envelope, decode_json, status_error
+from ._envelope import (
+    Response,
+    collection_paused,
+    decode_envelope,
+    decode_json,
+    status_error,
+)
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -55,8 +61,10 @@ from .types.shared import ResultInfo
 
 if TYPE_CHECKING:
     import aiohttp
+    from opentelemetry.trace import TracerProvider
 
     from ._binary import AsyncBinaryResponse
+    from ._hooks import EventHooks, Observation, Observer
     from ._streaming import AsyncChatCompletionStream, CompletionT
     from .resources.aisearch import AsyncAISearch
 
@@ -232,6 +240,12 @@ class AsyncCloudflare:
 
     ``retry_policy`` (a :class:`RetryPolicy`) sets the waits between attempts;
     ``max_retries`` how many there may be.
+
+    ``event_hooks`` (``{"request": [...], "response": [...]}``) are functions
+    called with a :class:`RequestEvent` before, and a :class:`ResponseEvent`
+    after, every attempt; ``tracing`` (``True`` or a ``TracerProvider``, with the
+    ``otel`` extra) makes an OpenTelemetry span of each operation. See
+    docs/observability.md.
     """
 
     def __init__(
@@ -258,6 +272,8 @@ class AsyncCloudflare:
         http_session: aiohttp.ClientSession | None = None,
         http_client: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
+        event_hooks: EventHooks | None = None,
+        tracing: bool | TracerProvider = False,
         _strict_response_validation: bool = False,
     ) -> None:
         # What copy() starts from: the keywords as given, before the environment.
@@ -369,6 +385,24 @@ class AsyncCloudflare:
         self._owns_transport = True
         self._retry: Final = RetryPolicy() if retry_policy is None else retry_policy
         self._strict_response_validation: Final = _strict_response_validation
+        # None without hooks or tracing: the request path then checks only this.
+        self._observer: Final = self._new_observer(event_hooks, tracing)
+
+    @staticmethod
+    def _new_observer(
+        event_hooks: EventHooks | None, tracing: bool | TracerProvider
+    ) -> Observer | None:
+        if event_hooks is None and tracing is False:
+            return None
+        from ._hooks import Observer, check_event_hooks, new_tracer
+
+        request_hooks, response_hooks = (
+            ((), ()) if event_hooks is None else check_event_hooks(event_hooks)
+        )
+        tracer = new_tracer(tracing)
+        if not request_hooks and not response_hooks and tracer is None:
+            return None
+        return Observer(request_hooks, response_hooks, tracer)
 
     @staticmethod
     def _credentials(
@@ -486,6 +520,8 @@ class AsyncCloudflare:
         http_session: aiohttp.ClientSession | NotGiven | None = NOT_GIVEN,
         http_client: aiohttp.ClientSession | NotGiven | None = NOT_GIVEN,
         retry_policy: RetryPolicy | NotGiven | None = NOT_GIVEN,
+        event_hooks: EventHooks | NotGiven | None = NOT_GIVEN,
+        tracing: bool | TracerProvider | NotGiven = NOT_GIVEN,
         _strict_response_validation: bool | NotGiven = NOT_GIVEN,
     ) -> AsyncCloudflare:
         """A new client with the given settings changed, sharing this one's connection pool.
@@ -628,6 +664,7 @@ class AsyncCloudflare:
         options: ResolvedOptions,
         retry_safe: bool | None = None,
         stream: Literal[False] = False,
+        generic: bool = False,
     ) -> Response: ...
 
     @overload
@@ -643,6 +680,7 @@ class AsyncCloudflare:
         options: ResolvedOptions,
         retry_safe: bool | None = None,
         stream: Literal[True],
+        generic: bool = False,
     ) -> StreamedResponse: ...
 
     async def request(
@@ -657,6 +695,7 @@ class AsyncCloudflare:
         options: ResolvedOptions,
         retry_safe: bool | None = None,
         stream: bool = False,
+        generic: bool = False,
     ) -> Response | StreamedResponse:
         """Send one API request with retries; return the 2xx response or raise.
 
@@ -665,7 +704,8 @@ class AsyncCloudflare:
         body is sent again only if its files can be re-read from the start.
         With ``stream`` the body of a 2xx response is left unread (see
         :class:`~cfaisearch._transport.StreamedResponse`); once it is returned
-        nothing is retried.
+        nothing is retried. ``generic``: a call of ``get()``/``post()``/...,
+        not of a named operation (the hooks' events say ``operation=None``).
         """
         if retry_safe is None:
             retry_safe = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
@@ -687,6 +727,41 @@ class AsyncCloudflare:
         max_retries = (
             self.max_retries if isinstance(options.max_retries, NotGiven) else options.max_retries
         )
+        observed = (
+            None
+            if self._observer is None
+            else self._observer.start(method, path, url, named=not generic)
+        )
+        attempts = self._attempts(
+            observed,
+            method,
+            url,
+            request_headers,
+            payload,
+            retry_safe=retry_safe,
+            timeout=timeout,
+            max_retries=max_retries,
+            stream=stream,
+        )
+        if observed is None:
+            return await attempts
+        with observed:  # the operation's span, when tracing
+            return await attempts
+
+    async def _attempts(
+        self,
+        observed: Observation | None,
+        method: str,
+        url: str,
+        request_headers: dict[str, str],
+        payload: bytes | MultipartForm | None,
+        *,
+        retry_safe: bool,
+        timeout: float | None,
+        max_retries: int,
+        stream: bool,
+    ) -> Response | StreamedResponse:
+        """The attempts of one request, and the waits between them (see :meth:`request`)."""
         # One budget for the whole call: attempts, backoff and Retry-After waits.
         deadline = None if timeout is None else time.monotonic() + timeout
         budget = timeout
@@ -694,6 +769,8 @@ class AsyncCloudflare:
         retries = 0
         failure: APIError
         while True:
+            if observed is not None:
+                await observed.before(request_headers)
             try:
                 response = await self._transport.send(
                     method,
@@ -706,12 +783,22 @@ class AsyncCloudflare:
                     stream=stream,
                 )
             except APIConnectionError as exc:
+                if observed is not None:
+                    await observed.after(None, exc)
                 reason = self._retry.error_reason(exc, retry_safe=retry_safe)
                 if reason is None or retries >= max_retries or not _replayable(payload):
                     raise
                 delay = self._retry.delay(retries)
                 failure = exc
+            except Exception as exc:
+                # Not an exchange that failed, but one that must not go on (a redirect,
+                # an answer too large): never retried.
+                if observed is not None:
+                    await observed.after(None, exc)
+                raise
             else:
+                if observed is not None:
+                    await observed.after(response)
                 if response.status < 400:
                     content = response.body if isinstance(response, Response) else None
                     record_response(
@@ -818,8 +905,10 @@ class AsyncCloudflare:
             options=options,
             retry_safe=retry_safe,
         )
-        data = decode_envelope(response).result if enveloped else decode_json(response)
-        result: _T = self.structure(data, model, response)
+        with collection_paused(response.body):
+            data = decode_envelope(response).result if enveloped else decode_json(response)
+            result: _T = self.structure(data, model, response)
+            del data  # the JSON goes while paused (see get_page)
         return result
 
     async def get_page(
@@ -832,9 +921,12 @@ class AsyncCloudflare:
     ) -> Page[_T]:
         """GET one page of a list endpoint."""
         response = await self.request("GET", path, query=query, options=options)
-        envelope = decode_envelope(response)
-        items = self.structure(envelope.result, list[model], response)  # type: ignore[valid-type]
-        info = self.structure(envelope.result_info or {}, ResultInfo, response)
+        with collection_paused(response.body):
+            envelope = decode_envelope(response)
+            items = self.structure(envelope.result, list[model], response)  # type: ignore[valid-type]
+            info = self.structure(envelope.result_info or {}, ResultInfo, response)
+            # The JSON goes while paused, so the postponed collection does not scan it.
+            del envelope
         return Page(result=items, result_info=info)
 
     async def get_result_with_info(
@@ -848,13 +940,15 @@ class AsyncCloudflare:
         """GET a list that pages by cursor or offset: ``model`` receives ``result``
         together with the members of ``result_info`` (cursor, offset, totals)."""
         response = await self.request("GET", path, query=query, options=options)
-        envelope = decode_envelope(response)
-        entries = envelope.result
-        if entries is None:
-            # Strict: an error naming the operation; tolerant: no entries.
-            entries = self.structure(None, list[Any], response)
-        data = {**(envelope.result_info or {}), "result": entries}
-        result: _T = self.structure(data, model, response)
+        with collection_paused(response.body):
+            envelope = decode_envelope(response)
+            entries = envelope.result
+            if entries is None:
+                # Strict: an error naming the operation; tolerant: no entries.
+                entries = self.structure(None, list[Any], response)
+            data = {**(envelope.result_info or {}), "result": entries}
+            result: _T = self.structure(data, model, response)
+            del envelope, entries, data  # the JSON goes while paused (see get_page)
         return result
 
     async def chat_stream(
@@ -1011,7 +1105,9 @@ class AsyncCloudflare:
                 + ", ".join(sorted(_GENERIC_OPTIONS))
             )
         resolved = resolve_options({_GENERIC_OPTIONS[k]: v for k, v in per_call.items()})
-        response = await self.request(method, relative, query=query, body=body, options=resolved)
+        response = await self.request(
+            method, relative, query=query, body=body, options=resolved, generic=True
+        )
         result: Any
         if cast_to is bytes:
             result = response.body

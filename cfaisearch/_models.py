@@ -103,7 +103,7 @@ def _iso(value: datetime) -> str:
 def _dump_value(value: Any, opts: _Options, include: Any, exclude: Any) -> Any:
     if isinstance(value, BaseModel):
         return value._dump(opts, include, exclude)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # tuples: the fields of reports such as SyncReport
         if include is None and exclude is None:
             return [_dump_value(item, opts, None, None) for item in value]
         items = []

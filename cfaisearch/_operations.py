@@ -1,18 +1,19 @@
 """Every operation of the API, listed once: name, HTTP verb and path.
 
 The tests, the API reference page (scripts/api_reference.py) and the check of
-the emulator's route table read this list, so nothing else counts operations.
+the emulator's route table read this list, so nothing else counts operations;
+a client with event hooks or tracing reads it to name the operation of a request.
 A namespaced instance or job operation with ``top_level=True`` also exists in
 the deprecated top-level family (``/instances/...``, the ``default``
 namespace); that twin is derived here, as its resource is derived by
-scripts/gen_sync.py. Nothing imports this module at run time.
+scripts/gen_sync.py. A client without hooks or tracing never imports it.
 """
 
 from __future__ import annotations
 
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "POLLING_HELPERS", "PREFIX", "Operation"]
+__all__ = ["HELPERS", "OPERATIONS", "POLLING_HELPERS", "PREFIX", "Operation"]
 
 PREFIX: Final = "/accounts/{account_id}/ai-search"
 """What every path below is relative to."""
@@ -94,5 +95,13 @@ POLLING_HELPERS: Final[tuple[Operation, ...]] = (
     Operation("instances.jobs.wait", "GET", "/instances/{id}/jobs/{job_id}"),
     Operation("namespaces.instances.jobs.wait", "GET", f"{_ID}/jobs/{{job_id}}"),
     Operation("namespaces.instances.items.wait", "GET", f"{_ID}/items/{{item_id}}"),
+    Operation("namespaces.instances.wait_until_indexed", "GET", f"{_ID}/stats"),
 )
-"""Helpers that repeat the GET shown until a job or item is done; not operations."""
+"""Helpers that repeat the GET shown until a job, an item or an instance is done;
+not operations."""
+
+HELPERS: Final[tuple[Operation, ...]] = (
+    *POLLING_HELPERS,
+    Operation("namespaces.instances.items.sync_directory", "GET", f"{_ID}/items"),
+)
+"""Every helper (built on the operations, not one), with the first request it sends."""

@@ -72,6 +72,8 @@ WALKABLE = {"ItemLogsPage", "ItemChunksPage"}
 # Lazy results that send no request until asked: for a raw response, the result
 # type and the method that sends the first request (a list's first page).
 FIRST_REQUEST = {"AsyncPaginator": ("Page", "first_page")}
+# Helpers sending many requests of several kinds: no one response stands for their result.
+NO_RAW_TWIN = frozenset({"sync_directory", "wait_until_indexed"})
 RAW_SUFFIX = "WithRawResponse"
 STREAMING_SUFFIX = "WithStreamingResponse"
 
@@ -241,6 +243,11 @@ def public_methods(node: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFuncti
         for m in node.body
         if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and not m.name.startswith("_")
     ]
+
+
+def raw_methods(node: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The public members with raw and streaming twins: all but ``NO_RAW_TWIN``."""
+    return [m for m in public_methods(node) if m.name not in NO_RAW_TWIN]
 
 
 def sub_resource(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, str] | None:
@@ -436,13 +443,13 @@ def sync_classes(
         name + RAW_SUFFIX,
         f"Raw responses of :class:`{name}`: each method returns a ``RawResponse``.",
         init.format(async_name=node.name + RAW_SUFFIX),
-        [raw_sync_method(m, rewriter, fired) for m in methods],
+        [raw_sync_method(m, rewriter, fired) for m in raw_methods(node)],
     )
     streaming = class_def(
         name + STREAMING_SUFFIX,
         f"Streamed responses of :class:`{name}`: ``with`` each result.",
         f"def __init__(self, raw: {name}{RAW_SUFFIX}) -> None:\n    self._raw = raw\n",
-        [streaming_method(m, fired, rewriter=rewriter) for m in methods],
+        [streaming_method(m, fired, rewriter=rewriter) for m in raw_methods(node)],
     )
     return [facade, raw, streaming]
 
@@ -454,7 +461,7 @@ def raw_async_class(node: ast.ClassDef, fired: dict[str, int]) -> ast.ClassDef:
         node.name + RAW_SUFFIX,
         f"Raw responses of :class:`{node.name}`: methods give ``AsyncRawResponse``s.",
         init,
-        [raw_async_method(m, fired) for m in public_methods(node)],
+        [raw_async_method(m, fired) for m in raw_methods(node)],
     )
 
 
@@ -465,7 +472,7 @@ def streaming_async_class(node: ast.ClassDef, fired: dict[str, int]) -> ast.Clas
         node.name + STREAMING_SUFFIX,
         f"Streamed responses of :class:`{node.name}`: ``async with`` each result.",
         init,
-        [streaming_method(m, fired) for m in public_methods(node)],
+        [streaming_method(m, fired) for m in raw_methods(node)],
     )
 
 

@@ -9,13 +9,15 @@ from types import ModuleType
 
 import pytest
 
-from cfaisearch._operations import OPERATIONS, POLLING_HELPERS, PREFIX
+from cfaisearch._operations import HELPERS, OPERATIONS, POLLING_HELPERS, PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Every operation (verb, path after PREFIX), plus the wait helpers, which poll the GET shown.
+# Every operation (verb, path after PREFIX), plus the helpers: the wait helpers poll
+# the GET shown, the others send it first.
 EXPECTED = {op.name: (op.verb, op.path) for op in OPERATIONS}
-WAIT_HELPERS = {op.name: (op.verb, op.path) for op in POLLING_HELPERS}
+ALL_HELPERS = {op.name: (op.verb, op.path) for op in HELPERS}
+WAIT_HELPERS = {op.name for op in POLLING_HELPERS}
 
 HEADING = re.compile(r"^## `client\.aisearch\.(?P<resource>[\w.]+)`$")
 ROW = re.compile(
@@ -65,9 +67,12 @@ def _listed(page: str) -> tuple[dict[str, tuple[str, str]], set[str]]:
 def test_page_lists_exactly_the_registered_operations_and_the_wait_helpers(page: str) -> None:
     rows, polls = _listed(page)
     assert len(EXPECTED) == len(OPERATIONS)  # no name registered twice
-    assert rows == {**EXPECTED, **WAIT_HELPERS}
-    assert polls == set(WAIT_HELPERS)
-    counts = f"{len(OPERATIONS)} API operations and {len(POLLING_HELPERS)} polling helpers."
+    assert rows == {**EXPECTED, **ALL_HELPERS}
+    assert polls == WAIT_HELPERS
+    counts = (
+        f"{len(OPERATIONS)} API operations and {len(HELPERS)} helpers "
+        f"({len(POLLING_HELPERS)} of them polling)."
+    )
     assert counts in page
 
 

@@ -346,3 +346,40 @@ def test_a_sync_copy_with_its_own_pool_has_its_own_loop(mocked: aioresponses) ->
         assert copy._portal.closed
         assert not client._portal.closed
         client.aisearch.instances.jobs.get("job-1", id="my-ai-search")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"follow_redirects": "yes"}, "`follow_redirects` must be a bool"),
+        ({"verify": "no"}, "`verify` must be a bool or an ssl.SSLContext"),
+    ],
+)
+def test_pool_options_of_the_wrong_type_are_refused(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(TypeError, match=re.escape(message)):
+        AsyncCloudflare(api_token=TOKEN, **options)  # type: ignore[arg-type]
+
+
+async def test_generic_requests_return_bytes_and_refuse_an_empty_path(
+    mocked: aioresponses,
+) -> None:
+    mocked.get(CUSTOM, status=200, body=b"\x00raw")
+    async with AsyncCloudflare(api_token=TOKEN) as client:
+        assert await client.get(f"/accounts/{ACCOUNT}/custom", cast_to=bytes) == b"\x00raw"
+        with pytest.raises(TypeError, match="`path` must be a non-empty string"):
+            await client.get("", cast_to=object)
+        with pytest.raises(TypeError, match=re.escape("`options['params']` must be a mapping")):
+            await client.get("/x", cast_to=object, options={"params": [("a", "b")]})
+
+
+@pytest.mark.parametrize("verb", ["put", "patch", "delete"])
+def test_sync_generic_verbs_send_the_body(mocked: aioresponses, verb: str) -> None:
+    getattr(mocked, verb)(CUSTOM, payload=envelope({"ok": True}))
+    with Cloudflare(api_token=TOKEN, api_version="2026-01-01") as client:
+        assert client.api_version == "2026-01-01"
+        result = getattr(client, verb)(f"/accounts/{ACCOUNT}/custom", cast_to=dict, body={"a": 1})
+    assert result == envelope({"ok": True})
+    (((_, _), (call,)),) = mocked.requests.items()
+    assert call.kwargs["data"] == b'{"a":1}'

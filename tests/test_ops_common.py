@@ -13,7 +13,7 @@ from aioresponses import aioresponses
 
 import cfaisearch as cf
 from cfaisearch._converter import converter
-from cfaisearch._operations import OPERATIONS
+from cfaisearch._operations import HELPERS, OPERATIONS
 from cfaisearch.types import (
     ChatCompletion,
     Instance,
@@ -183,12 +183,16 @@ def test_token_created_at_accepts_the_space_separated_form() -> None:
 # -- coverage of the official surface --------------------------------------------------
 
 
+# ``wait``, ``wait_until_indexed``, ``sync_directory``: built on the operations.
+HELPER_NAMES = {op.name.rpartition(".")[2] for op in HELPERS}
+
+
 def _methods(resource: object, prefix: str) -> list[str]:
-    """Dotted names of the API methods under ``resource`` (``wait`` helpers aside)."""
+    """Dotted names of the API methods under ``resource`` (helpers aside)."""
     names = []
     for name in dir(type(resource)):
         member = inspect.getattr_static(type(resource), name)
-        if name.startswith("_") or name == "wait":
+        if name.startswith("_") or name in HELPER_NAMES:
             continue
         if isinstance(member, functools.cached_property):  # a sub-resource
             names += _methods(getattr(resource, name), f"{prefix}{name}.")

@@ -23,8 +23,10 @@ from .._transport import (
 
 if TYPE_CHECKING:
     import aiohttp
+    from opentelemetry.trace import TracerProvider
 
     from .._client import ClientCall
+    from .._hooks import EventHooks
     from .._retry import RetryPolicy
     from .aisearch import AISearch
 
@@ -85,6 +87,8 @@ class Cloudflare:
         http_session_factory: SessionFactory | None = None,
         http_client: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
+        event_hooks: EventHooks | None = None,
+        tracing: bool | TracerProvider = False,
         _strict_response_validation: bool = False,
     ) -> None:
         self._async = AsyncCloudflare(
@@ -108,6 +112,8 @@ class Cloudflare:
             http_session_factory=http_session_factory,
             http_client=http_client,
             retry_policy=retry_policy,
+            event_hooks=event_hooks,
+            tracing=tracing,
             _strict_response_validation=_strict_response_validation,
         )
         _refuse_session(self._async.borrows_session)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal, overload
 
@@ -419,6 +419,32 @@ class NamespaceInstances:
     ) -> InstanceStats:
         """Item counts per status and storage figures of instance ``id``."""
         return self._portal.call(self._async.stats, id, account_id=account_id, name=name, **options)
+
+    def wait_until_indexed(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str = "default",
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        on_progress: Callable[[InstanceStats], object] | None = None,
+    ) -> InstanceStats:
+        """Poll instance ``id``'s stats until no item is queued or running and no job runs.
+
+        ``on_progress`` gets each stats polled. Gives up after ``timeout``
+        seconds, raising :class:`~cfaisearch.WaitTimeoutError` (carrying the
+        last ``InstanceStats``, its counts in the message).
+        """
+        return self._portal.call(
+            self._async.wait_until_indexed,
+            id,
+            account_id=account_id,
+            name=name,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+        )
 
 
 class NamespaceInstancesWithRawResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 import attrs
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from .._binary import AsyncBinaryResponse
     from .._options import ResolvedOptions
     from .._pagination import AsyncPaginator
+    from ..types.directory_sync import SyncEvent, SyncMetadata, SyncReport
     from ..types.items import (
         Item,
         ItemChunksPage,
@@ -359,3 +362,51 @@ class AsyncItems(AsyncResource):
             subject=f"item {item_id!r} of instance {id!r} in namespace {name!r}",
             progress=lambda item: f"still {item.status} (key {item.key!r})",
         )
+
+    async def sync_directory(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        id: str,
+        account_id: str | None = None,
+        name: str = "default",
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        delete: bool = False,
+        concurrency: int = 8,
+        metadata: SyncMetadata | None = None,
+        wait: bool = False,
+        wait_timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        on_progress: Callable[[SyncEvent], object] | None = None,
+    ) -> SyncReport:
+        """Upload the files of ``directory`` that instance ``id`` lacks or holds changed.
+
+        Keys are paths relative to ``directory`` (POSIX); ``include``/``exclude``
+        are globs on them (``**`` crosses directories). The instance's items are
+        listed once first; a file is unchanged when its MD5 is the item's
+        checksum. With ``delete=True``, uploaded items in scope whose file is
+        gone are deleted. One file's failure is recorded in the report's
+        ``failed`` and the rest go on; an authentication or permission error
+        stops the sync. With ``wait=True``, returns once every upload is indexed.
+        See docs/items.md for the details.
+        """
+        from .._directory_sync import DirectorySync
+
+        run = DirectorySync.checked(
+            self,
+            directory,
+            id=id,
+            account_id=account_id,
+            name=name,
+            include=include,
+            exclude=exclude,
+            delete=delete,
+            concurrency=concurrency,
+            metadata=metadata,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+        )
+        return await run.run()

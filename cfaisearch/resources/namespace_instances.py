@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal, overload
 
@@ -14,6 +14,7 @@ from ._base import (
     body_of,
     new_instance_id,
     page_params,
+    poll,
     search_body,
     segment,
     to_messages,
@@ -365,4 +366,56 @@ class AsyncNamespaceInstances(AsyncResource):
             "GET",
             self._path(account_id, name, segment("id", id), "stats"),
             options=resolve_options(options),
+        )
+
+    async def wait_until_indexed(
+        self,
+        id: str,
+        *,
+        account_id: str | None = None,
+        name: str = "default",
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        on_progress: Callable[[InstanceStats], object] | None = None,
+    ) -> InstanceStats:
+        """Poll instance ``id``'s stats until no item is queued or running and no job runs.
+
+        ``on_progress`` gets each stats polled. Gives up after ``timeout``
+        seconds, raising :class:`~cfaisearch.WaitTimeoutError` (carrying the
+        last ``InstanceStats``, its counts in the message).
+        """
+        if on_progress is not None and not callable(on_progress):
+            raise TypeError(f"`on_progress` must be callable, got {on_progress!r}")
+        segment("id", id)
+        job_running = False
+
+        async def fetch(seconds: float) -> InstanceStats:
+            nonlocal job_running
+            stats = await self.stats(id, account_id=account_id, name=name, timeout=seconds)
+            if on_progress is not None:
+                on_progress(stats)
+            job_running = False
+            if stats.queued == 0 and stats.running == 0:  # else the jobs need no look
+                jobs = self.jobs.list(id, account_id=account_id, name=name, timeout=seconds)
+                async for job in jobs:
+                    if not job.ended:
+                        job_running = True
+                        break
+            return stats
+
+        def state(stats: InstanceStats) -> str:
+            counts = ", ".join(
+                f"{status} {getattr(stats, status)}"
+                for status in ("queued", "running", "completed", "error", "skipped")
+            )
+            return f"still has {counts}" + ("; a job is running" if job_running else "")
+
+        return await poll(
+            fetch,
+            lambda stats: stats.queued == 0 and stats.running == 0 and not job_running,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            request_timeout=self._client.timeout,
+            subject=f"instance {id!r} in namespace {name!r}",
+            progress=state,
         )

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     # What type checkers see (a star import re-exports its module's __all__);
     # tests/test_public_names.py checks it names the same modules as _EXPORTS.
     from .chat import *  # noqa: F403
+    from .directory_sync import *  # noqa: F403
     from .instances import *  # noqa: F403
     from .items import *  # noqa: F403
     from .jobs import *  # noqa: F403
@@ -36,6 +37,13 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "ImageURL",
         "MessageRole",
         "NamespaceChatCompletion",
+    ),
+    ".directory_sync": (
+        "SyncEvent",
+        "SyncEventKind",
+        "SyncFailure",
+        "SyncMetadata",
+        "SyncReport",
     ),
     ".instances": (
         "BoostBy",

@@ -13,6 +13,8 @@ from cfaisearch import (
     ChatCompletionStream,
     Cloudflare,
     Page,
+    RequestEvent,
+    ResponseEvent,
     SyncPager,
 )
 from cfaisearch.types import (
@@ -93,3 +95,17 @@ def sync_groups(client: Cloudflare) -> None:
         ai.instances.chat_completions("i", messages=messages, stream=True),
         ChatCompletionStream[ChatCompletion],
     )
+
+
+def hooks_typed_for_their_event() -> None:
+    """A hook annotated with its own event type is accepted under either key, sync or async."""
+
+    def on_request(event: RequestEvent) -> None:
+        assert_type(event.attempt, int)
+
+    async def on_response(event: ResponseEvent) -> None:
+        assert_type(event.status_code, int | None)
+        assert_type(event.elapsed, float)
+
+    Cloudflare(event_hooks={"request": [on_request], "response": [on_response]})
+    AsyncCloudflare(event_hooks={"response": (on_response,)}, tracing=True)
