@@ -8,8 +8,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import IO, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import click
 from rich.console import Console
@@ -32,11 +31,18 @@ __all__ = [
     "Column",
     "State",
     "call",
+    "done",
+    "err",
     "example",
-    "output_options",
+    "interactive",
+    "jsonable",
     "namespace_option",
     "out",
+    "output_options",
+    "print_json",
+    "read_json_file",
     "state",
+    "stdout_console",
 ]
 
 EXIT_LOCAL_FILE: Final = 1
@@ -195,14 +201,12 @@ def jsonable(value: object) -> object:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
     return value
 
 
-def print_json(value: object, *, indent: int | None = 2, stream: IO[str] | None = None) -> None:
+def print_json(value: object, *, indent: int | None = 2) -> None:
     """One JSON document (``indent=None``: one JSON Lines line) on stdout."""
-    target = stream or sys.stdout
+    target = sys.stdout
     target.write(json.dumps(jsonable(value), indent=indent, ensure_ascii=False) + "\n")
     target.flush()
 

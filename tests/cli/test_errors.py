@@ -174,3 +174,16 @@ def test_an_unwritable_output_file_is_1(aisearch_client: Cloudflare, tmp_path: P
     result = invoke("items", "download", "kb", item.id, "-o", str(tmp_path / "no-dir" / "a.md"))
     assert result.exit_code == 1
     assert "No such file or directory" in one_error_line(result.stderr)
+
+
+def test_the_legacy_key_and_email_stand_in_for_a_token(
+    aisearch_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN")
+    monkeypatch.setenv("CLOUDFLARE_API_KEY", "legacy-key-value")
+    monkeypatch.setenv("CLOUDFLARE_EMAIL", "me@example.com")
+    result = invoke("namespaces", "list")
+    # Sent (the emulator accepts only its token, so it answers 401): no configuration error.
+    assert result.exit_code == 4
+    assert "HTTP 401" in one_error_line(result.stderr)
+    assert "legacy-key-value" not in result.output
