@@ -28,8 +28,8 @@ COVERAGE_GATE = ["--cov", "--cov-report=term"]
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite with the branch-coverage gate (ruff: for the freshness check)."""
-    # The semantic extra, so the emulator's embedding tests run too.
-    session.install("-e", ".[test,semantic]", RUFF)
+    # The semantic extra, so the emulator's embedding tests run too; cli for tests/cli.
+    session.install("-e", ".[test,semantic,cli]", RUFF)
     session.run("pytest", *COVERAGE_GATE, *session.posargs)
 
 
@@ -74,7 +74,7 @@ def tests_all_pythons(session: nox.Session) -> None:
         session.log(f"Python {version}: {path}")
         if not (bin_dir / "python").exists():
             session.run(path, "-m", "venv", str(venv), external=True)
-        session.run(python, "-m", "pip", "install", "-q", "-e", ".[test]", RUFF, external=True)
+        session.run(python, "-m", "pip", "install", "-q", "-e", ".[test,cli]", RUFF, external=True)
         # ruff, gen_sync and the plugin test find their tools on this venv's PATH.
         env = {"PATH": os.pathsep.join([str(bin_dir.resolve()), os.environ.get("PATH", "")])}
         try:
@@ -98,7 +98,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, and on the tests (the typing assertions included)."""
-    session.install("-e", ".[test]", MYPY)
+    session.install("-e", ".[test,cli]", MYPY)
     session.run("mypy", "cfaisearch")
     session.run("mypy", "--strict", "tests")
     session.run("mypy", "--strict", "scripts/templates", "scripts/gen_sync.py")
@@ -107,7 +107,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Check docs/api.md is current and that the README and docs examples run (on the emulator)."""
-    session.install("-e", ".[test]", RUFF)
+    session.install("-e", ".[test,cli]", RUFF)
     session.run("python", "scripts/gen_sync.py", "--check")
     session.run(
         "pytest",

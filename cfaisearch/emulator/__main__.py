@@ -145,6 +145,7 @@ async def _serve(config: EmulatorConfig) -> None:
         print(f"  vectors    : {emulator.scorer_name}")
         print(f"export CLOUDFLARE_BASE_URL={emulator.base_url}")
         print(f"export CLOUDFLARE_API_TOKEN={emulator.api_token}")
+        print(f"export CLOUDFLARE_ACCOUNT_ID={emulator.account_id}")
         print("Press Ctrl+C to stop.", flush=True)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
