@@ -42,7 +42,8 @@ class Run:
     def make(self, **kwargs: Any) -> Any:
         cls = self.sdk.AsyncCloudflare if self.is_async else self.sdk.Cloudflare
         kwargs.setdefault("api_token", self.api_token)
-        return cls(base_url=self.base_url, **kwargs)
+        kwargs.setdefault("base_url", self.base_url)
+        return cls(**kwargs)
 
     async def aw(self, value: Any) -> Any:
         """The value, awaited if the async client returned an awaitable."""
@@ -109,7 +110,7 @@ async def error_of(run: Run, call: Callable[[], Awaitable[Any] | Any]) -> dict[s
                 if isinstance(err, getattr(run.sdk, name))
             ),
             "body": jsonable(err.body),
-            "errors": [jsonable(e.to_dict()) if hasattr(e, "to_dict") else e for e in err.errors],
+            "errors": [jsonable(e.to_dict()) for e in err.errors],
             "str": str(err),
             "request.method": err.request.method,
             "request.url": str(err.request.url),
@@ -165,8 +166,8 @@ async def errors(run: Run) -> dict[str, Any]:
     rejected = await error_of(
         run, lambda: ai.namespaces.create(account_id=run.account, name="Not A Valid Name!")
     )
-    unreachable = run.make(max_retries=0)
-    unreachable = unreachable.with_options(base_url="http://127.0.0.1:9/client/v4")
+    # Port 9 (discard): nothing listens there on a test machine.
+    unreachable = run.make(max_retries=0, base_url="http://127.0.0.1:9/client/v4")
     try:
         refused = await error_of(
             run, lambda: unreachable.aisearch.namespaces.list(account_id=run.account)
