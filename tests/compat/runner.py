@@ -44,7 +44,12 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("`api_version`", ("client/api_version",)),
     Allowed(
         "Errors",
-        ("errors/not_found/str", "errors/bad_request/str", "errors/connection/str"),
+        (
+            "errors/not_found/str",
+            "errors/bad_request/str",
+            "errors/connection/str",
+            "generic/patch/str",
+        ),
     ),
     Allowed("Raw responses", ("raw/http_response",)),
     Allowed("Pages", ("pages/iter_pages", "pages/last.next_page_info")),
