@@ -284,7 +284,13 @@ async def raw(run: Run) -> dict[str, Any]:
         "json": await run.aw(response.json()),
         "read": json.loads(await run.aw(response.read())),
         "http_response": hasattr(response, "http_response"),
+        "elapsed": type(response.elapsed).__name__,
+        "iter_bytes": json.loads(b"".join(await run.walk(response.iter_bytes()))),
+        "iter_text": json.loads("".join(await run.walk(response.iter_text()))),
+        "iter_lines": len(await run.walk(response.iter_lines())),
+        "is_closed": response.is_closed,
         "parse_again_same": (await run.aw(response.parse())) == parsed,
+        "closed": [await run.aw(response.close()), response.is_closed],
     }
 
 
