@@ -92,7 +92,6 @@ _SCHEMES: Final = (
     ("api_key", "X-Auth-Key"),
     ("user_service_key", "X-Auth-User-Service-Key"),
 )
-_CREDENTIALS: Final = ("api_token", "api_key", "api_email", "user_service_key")
 _SESSIONS: Final = ("http_client", "http_session", "http_session_factory")
 # Settings of the connection pool itself: a copy changing one gets its own pool.
 _POOL_SETTINGS: Final = frozenset(
@@ -110,7 +109,6 @@ _GENERIC_OPTIONS: Final = {
     "extra_body": "extra_body",
 }
 _JSON_TYPES: Final = (object, dict, list, Any)
-_CREDENTIALS_GIVEN: Final = frozenset(_CREDENTIALS)
 _SESSIONS_GIVEN: Final = frozenset(_SESSIONS)
 # A retry sleep this long is worth telling the user about (INFO, not DEBUG).
 _LONG_SLEEP: Final = 1.0
@@ -494,6 +492,30 @@ class AsyncCloudflare:
         """
         return dict(self._auth)
 
+    @property
+    def default_headers(self) -> dict[str, str]:
+        """The headers sent with every request, besides the credentials."""
+        return {name: value for name, value in self._headers.items() if name not in self._auth}
+
+    # The credentials in use, as the official SDK exposes them (secrets: never log them).
+
+    @property
+    def api_token(self) -> str | None:
+        bearer = self._auth.get("Authorization")
+        return None if bearer is None else bearer.removeprefix("Bearer ")
+
+    @property
+    def api_key(self) -> str | None:
+        return self._auth.get("X-Auth-Key")
+
+    @property
+    def api_email(self) -> str | None:
+        return self._auth.get("X-Auth-Email")
+
+    @property
+    def user_service_key(self) -> str | None:
+        return self._auth.get("X-Auth-User-Service-Key")
+
     def copy(
         self,
         *,
@@ -527,8 +549,9 @@ class AsyncCloudflare:
         """A new client with the given settings changed, sharing this one's connection pool.
 
         ``default_headers``/``default_query`` are merged over this client's;
-        ``set_default_headers``/``set_default_query`` replace them. Passing
-        any credential replaces all of this client's credentials. Closing the
+        ``set_default_headers``/``set_default_query`` replace them.
+        Credentials not passed are kept (pass ``api_token=None`` to switch a
+        token client to ``api_key``/``api_email``). Closing the
         copy leaves the shared pool open; closing this client closes it. A
         copy that changes a setting of the pool itself (a session, timeouts
         of connecting, pool size, TLS, redirects, or the base URL's host)
@@ -546,8 +569,6 @@ class AsyncCloudflare:
             and not isinstance(value, NotGiven)
         }
         config = dict(self._config)
-        if not _CREDENTIALS_GIVEN.isdisjoint(given):
-            config.update(dict.fromkeys(_CREDENTIALS))
         if not _SESSIONS_GIVEN.isdisjoint(given):
             config.update(dict.fromkeys(_SESSIONS))
         config.update(given)

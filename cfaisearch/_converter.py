@@ -8,8 +8,10 @@ Decoding has two modes, chosen per client (``_strict_response_validation``):
   anyway. A missing field reads as None, a value of the wrong type is kept as
   received, and each (model, field) drift is logged once at WARNING.
 
-Both modes ignore unknown keys and keep unknown enum values as their raw value,
-so a new API field never breaks a deployed client. Both run the same generated
+Both modes keep unknown keys out of the fields (the model holds on to the
+object it came from, so ``to_dict()`` still shows them) and keep unknown enum
+values as their raw value, so a new API field never breaks a deployed client.
+Both run the same generated
 cattrs functions first; the field-by-field tolerant walk runs only for a
 response they reject, so a well-formed response costs the same in either mode.
 
@@ -23,6 +25,7 @@ tolerant decoding are the same either way.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import types
@@ -38,6 +41,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from cattrs.strategies import configure_union_passthrough
 
 from ._exceptions import ShapeError
+from ._models import BaseModel, set_received
 from ._wire import wire_bool, wire_name, wire_names
 
 __all__ = ["converter", "make_converter", "parse_datetime", "structure"]
@@ -227,6 +231,8 @@ def make_converter(*, strict: bool = False, fast: bool = True) -> cattrs.Convert
             _cattrs_forbid_extra_keys=strict,
             **overrides,  # type: ignore[arg-type]
         )
+        if issubclass(cls, BaseModel):
+            fn = _recording(fn)
         if strict or not fast:  # the fast path does not look for unknown keys
             return fn
         return _fast_model_hook(conv, cls, fn) or fn
@@ -235,6 +241,18 @@ def make_converter(*, strict: bool = False, fast: bool = True) -> cattrs.Convert
     if fast and not strict:
         conv.register_structure_hook_factory(_is_list, lambda tp: _fast_list_hook(conv, tp))
     return conv
+
+
+def _recording(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``fn``, keeping on the model the object it was decoded from (see ``_models``)."""
+
+    @functools.wraps(fn)
+    def structure(data: Any, tp: Any) -> Any:
+        model = fn(data, tp)
+        set_received(model, data)
+        return model
+
+    return structure
 
 
 # -- fast paths ---------------------------------------------------------------------
@@ -279,6 +297,9 @@ def _fast_model_hook(
         "    try:",
         "        self = new(cls)",
     ]
+    if issubclass(cls, BaseModel):
+        namespace["received"] = set_received
+        lines.append("        received(self, o)")
     for n, field in enumerate(fields):
         setter = getattr(cls, field.name, None)
         if (
@@ -457,7 +478,10 @@ class _Tolerant:
             elif field.required:
                 _report(owner, field.name, "is missing; it reads as None")
                 values[field.alias] = None
-        return cls(**values)
+        model = cls(**values)
+        if isinstance(model, BaseModel):
+            set_received(model, data)
+        return model
 
     def _plan(self, cls: type[Any]) -> tuple[_Field, ...]:
         plan = self._fields.get(cls)

@@ -12,6 +12,8 @@ from typing import Any, Final
 
 import attrs
 
+from ._models import BaseModel
+
 # A broken server can put megabytes into an error message; logs and tracebacks
 # get the head and the tail (which names the request), ``body`` keeps it all.
 _MAX_MESSAGE: Final = 2000
@@ -54,7 +56,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class ErrorData:
+class ErrorData(BaseModel):
     """One entry of the envelope's ``errors`` (or ``messages``) array."""
 
     code: int | None = None

@@ -6,10 +6,12 @@ so code written for either keeps working. Models stay frozen attrs classes:
 this is a base class they inherit, adding no attrs field or slot, so
 equality, hashing and ``repr`` are unchanged.
 
-"Unset" differs in one way from the official SDK: the models do not record
-which keys a response had (doing so made decoding a large page a fifth
-slower), so a field holding None counts as unset, whether the API left it
-out or sent ``null``.
+A decoded model keeps a reference to the JSON object it was decoded from (one
+slot outside the attrs fields, set by the converter; no copy is made), so, as
+in the official SDK, "unset" means "not in the response": an explicit ``null``
+is dumped, and keys the model does not know are dumped as received. A model
+made in code (or by ``attrs.evolve``, or unpickled) has no such object: a
+field holding None counts as unset there.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal, NamedTuple, Union
 
@@ -32,7 +34,7 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import Self
 
-__all__ = ["BaseModel", "IncEx"]
+__all__ = ["BaseModel", "IncEx", "set_received"]
 
 IncEx = Union[set[int], set[str], frozenset[int], frozenset[str], Mapping[Any, Any]]  # noqa: UP007 (runtime alias on 3.10)
 """pydantic's ``include``/``exclude`` shape: names (or list indexes, or
@@ -46,13 +48,20 @@ class _Field(NamedTuple):
     """The field's default, or ``attrs.NOTHING`` if it is required."""
 
 
-_PLANS: dict[type, tuple[_Field, ...]] = {}
+class _Plan(NamedTuple):
+    fields: tuple[_Field, ...]
+    names: frozenset[str]
+    """The fields' Python names: a received key that is none of them is dumped as received."""
 
 
-def _plan(cls: type) -> tuple[_Field, ...]:
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
     plan = _PLANS.get(cls)
     if plan is None:
-        plan = tuple(_Field(a.name, wire_name(a), a.default) for a in attrs.fields(cls))
+        fields = tuple(_Field(a.name, wire_name(a), a.default) for a in attrs.fields(cls))
+        plan = _Plan(fields, frozenset(field.name for field in fields))
         _PLANS[cls] = plan
     return plan
 
@@ -146,16 +155,22 @@ def _encode(data: dict[str, Any], indent: int | None, ensure_ascii: bool = False
 class BaseModel:
     """The base of every response model (see the module docstring)."""
 
-    # No slots of its own: attrs adds the fields' slots in each model.
-    __slots__ = ()
+    # One slot, outside the attrs fields (so equality, hashing and repr ignore
+    # it): the JSON object the model was decoded from. attrs adds the fields'
+    # slots in each model.
+    __slots__ = ("_received",)
 
     def _dump(self, opts: _Options, include: Any, exclude: Any) -> dict[str, Any]:
-        # Unset is None (see the module docstring), so it is left out as None is.
-        exclude_none = opts.exclude_none or opts.exclude_unset
+        received: Mapping[str, Any] | None = getattr(self, "_received", None)
+        plan = _plan(type(self))
         out: dict[str, Any] = {}
-        for field in _plan(type(self)):
+        for field in plan.fields:
             value = getattr(self, field.name)
-            if exclude_none and value is None:
+            if opts.exclude_none and value is None:
+                continue
+            if opts.exclude_unset and (
+                value is None if received is None else field.wire not in received
+            ):
                 continue
             if (
                 opts.exclude_defaults
@@ -167,6 +182,16 @@ class BaseModel:
             if keep:
                 key = field.wire if opts.use_api_names else field.name
                 out[key] = _dump_value(value, opts, inner_include, inner_exclude)
+        if received is not None and not plan.names.issuperset(received):
+            # Keys that are no field's name, as the server sent them. As in the
+            # official SDK, that includes the wire name of a renamed field: it
+            # shows beside the Python name, and once under the API's names.
+            for key, value in received.items():
+                if key in plan.names or key in out or (opts.exclude_none and value is None):
+                    continue
+                keep, inner_include, inner_exclude = _selected(key, include, exclude)
+                if keep:
+                    out[key] = _dump_value(value, opts, inner_include, inner_exclude)
         return out
 
     def to_dict(
@@ -182,7 +207,8 @@ class BaseModel:
         """The model as a new dict, keyed by the API's names (``use_api_names``).
 
         ``mode="json"`` gives JSON-ready values (datetimes as ISO 8601 strings);
-        ``exclude_unset`` (the default) leaves out fields holding None.
+        ``exclude_unset`` (the default) leaves out fields the response did not
+        have (see the module docstring). Keys the model does not know are kept.
         ``warnings`` is accepted for compatibility: nothing here warns (a
         response that did not fit the model was logged when it was decoded).
         """
@@ -298,3 +324,7 @@ def _fits_kind(data: Any, tp: Any) -> bool:
     if isinstance(data, Mapping):
         return (isinstance(tp, type) and attrs.has(tp)) or typing.get_origin(tp) is dict
     return isinstance(data, list) and typing.get_origin(tp) is list
+
+
+set_received: Callable[[BaseModel, Mapping[str, Any]], None] = BaseModel._received.__set__  # type: ignore[attr-defined]
+"""Record the JSON object a model was decoded from (the converter calls it)."""

@@ -206,12 +206,34 @@ async def test_copy_merges_or_replaces_default_headers_and_query(mocked: aioresp
         client.copy(default_query={}, set_default_query={})
 
 
-def test_copy_with_credentials_replaces_all_of_them() -> None:
+def test_copy_keeps_the_credentials_not_passed_as_officially() -> None:
     client = AsyncCloudflare(api_key=TOKEN, api_email="me@example.com", account_id=ACCOUNT)
+    moved = client.copy(api_email="you@example.com")
+    assert moved.auth_headers == {"X-Auth-Key": TOKEN, "X-Auth-Email": "you@example.com"}
+    # A token outranks the key, as in the constructor.
     copy = client.copy(api_token="other-token")
     assert copy.auth_headers == {"Authorization": "Bearer other-token"}
     assert copy.account_id == ACCOUNT
     assert client.copy().auth_headers == client.auth_headers
+    # None drops a credential: how a token client becomes a key client.
+    switched = AsyncCloudflare(api_token=TOKEN).copy(
+        api_token=None, api_key=TOKEN, api_email="me@example.com"
+    )
+    assert switched.auth_headers == {"X-Auth-Key": TOKEN, "X-Auth-Email": "me@example.com"}
+
+
+def test_the_credentials_in_use_are_attributes_as_officially() -> None:
+    token = AsyncCloudflare(api_token=TOKEN, default_headers={"X-Team": "search"})
+    assert (token.api_token, token.api_key, token.api_email) == (TOKEN, None, None)
+    assert token.default_headers["X-Team"] == "search"
+    assert "Authorization" not in token.default_headers
+    key = AsyncCloudflare(api_key=TOKEN, api_email="me@example.com")
+    assert (key.api_token, key.api_key, key.api_email) == (None, TOKEN, "me@example.com")
+    assert AsyncCloudflare(user_service_key="v1.0-abc").user_service_key == "v1.0-abc"
+    with Cloudflare(api_key=TOKEN, api_email="me@example.com") as sync:
+        assert (sync.api_token, sync.api_key, sync.api_email) == (None, TOKEN, "me@example.com")
+        assert sync.user_service_key is None
+        assert sync.default_headers == key.default_headers
 
 
 async def test_copy_changing_the_pool_gets_its_own_and_closes_it(mocked: aioresponses) -> None:

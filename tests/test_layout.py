@@ -28,10 +28,14 @@ def _imported_modules(path: Path) -> list[str]:
     return names
 
 
+# The compat suite's scenarios and runner: also run outside pytest (nox -s compat).
+_SHARED = ("tests.support", "tests.compat.scenarios", "tests.compat.runner")
+
+
 def _is_shared_elsewhere(name: str) -> bool:
-    """An import of the suite's own code from outside tests/support."""
+    """An import of the suite's own code from outside tests/support (or the compat suite's)."""
     ours = name.startswith(".") or name == "tests" or name.startswith("tests.")
-    return ours and not (name == "tests.support" or name.startswith("tests.support."))
+    return ours and not any(name == shared or name.startswith(shared + ".") for shared in _SHARED)
 
 
 @pytest.mark.parametrize("path", MODULES, ids=[str(p.relative_to(TESTS)) for p in MODULES])

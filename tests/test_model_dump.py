@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import cfaisearch
 import cfaisearch.types
-from cfaisearch._converter import structure
+from cfaisearch._converter import make_converter, structure
 from cfaisearch._models import BaseModel
 from cfaisearch.types import (
     ChatCompletion,
@@ -38,6 +38,9 @@ from cfaisearch.types import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
+NAMESPACE_KEYS = frozenset(
+    {"name", "created_at", "description", "public_endpoint_id", "public_endpoint_params"}
+)
 
 MODELS: list[tuple[str, type[BaseModel]]] = [
     ("instance", Instance),
@@ -151,6 +154,79 @@ def test_values_a_tolerant_decode_kept_are_emitted_as_received() -> None:
     assert Instance.from_dict(instance.to_dict()) == instance
 
 
+def test_unknown_response_keys_are_kept_at_every_depth_in_every_spelling() -> None:
+    data = fixture("search_result")
+    data["a_new_field"] = {"nested": [1, None]}
+    data["chunks"][0]["rerank_debug"] = None
+    data["chunks"][0]["item"]["shard"] = 7
+    result = decode(data, SearchResult)
+
+    for out in (
+        result.to_dict(),
+        result.to_dict(mode="json"),
+        result.to_dict(use_api_names=False),
+        json.loads(result.to_json()),
+        result.model_dump(),
+        json.loads(result.model_dump_json()),
+    ):
+        assert out["a_new_field"] == {"nested": [1, None]}
+        chunk: Any = out["chunks"]
+        assert chunk[0]["rerank_debug"] is None
+        assert chunk[0]["item"]["shard"] == 7
+    # An unknown key holding null is a None like any other.
+    assert "rerank_debug" not in result.to_dict(exclude_none=True)["chunks"][0]
+    assert "a_new_field" not in result.model_dump(exclude={"a_new_field"})
+    assert result.model_dump(include={"a_new_field"}) == {"a_new_field": {"nested": [1, None]}}
+    # Kept out of the fields: equality, hashing and repr see only those.
+    plain = decode(fixture("search_result"), SearchResult)
+    assert result == plain
+    assert repr(result) == repr(plain)
+    assert SearchResult.from_dict(result.to_dict()).to_dict() == result.to_dict()
+
+
+def test_a_renamed_fields_wire_key_also_shows_under_python_names_as_officially() -> None:
+    instance = decode(fixture("instance"), Instance)
+    model = fixture("instance")["ai_search_model"]
+    assert instance.aisearch_model == model
+    # The official SDK keeps the wire key as an extra beside the field.
+    assert instance.model_dump()["aisearch_model"] == model
+    assert instance.model_dump()["ai_search_model"] == model
+    assert "aisearch_model" not in instance.to_dict()
+    assert instance.to_dict()["ai_search_model"] == model
+
+
+def test_the_slow_and_tolerant_decodes_remember_the_response_too() -> None:
+    data = {"name": "docs", "description": None, "extra": 1}
+    slow = make_converter(fast=False).structure(data, Namespace)
+    assert slow.to_dict() == data
+    drifted = decode({**data, "created_at": 5}, Namespace)  # a drift: the tolerant walk
+    assert drifted.to_dict() == {**data, "created_at": 5}
+
+
+# What a JSON response can hold (orjson decodes it): 64-bit integers, no lone surrogates.
+JSON_TEXT = st.text(st.characters(codec="utf-8"), max_size=8)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(JSON_TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(deadline=None)
+@given(
+    extra=st.dictionaries(
+        JSON_TEXT.filter(lambda key: key not in NAMESPACE_KEYS), JSON_VALUES, max_size=4
+    )
+)
+def test_unknown_keys_of_any_json_survive_the_round_trip(extra: dict[str, Any]) -> None:
+    data = {**fixture("namespace"), **extra}
+    namespace = decode(data, Namespace)
+    assert namespace.to_dict(mode="json") == {**namespace.to_dict(mode="json"), **extra}
+    again = Namespace.from_dict(json.loads(namespace.to_json()))
+    assert again == namespace
+    assert again.to_dict() == namespace.to_dict()
+
+
 def test_a_non_finite_number_becomes_null_in_json() -> None:
     data = fixture("search_result")
     data["chunks"][0]["score"] = float("nan")  # a number JSON cannot hold
@@ -206,12 +282,13 @@ def test_api_names_by_default_python_names_on_request() -> None:
     assert "aisearch_model" in json.loads(instance.model_dump_json())
 
 
-def test_to_dict_leaves_out_fields_holding_none_model_dump_keeps_every_field() -> None:
+def test_to_dict_keeps_explicit_nulls_and_leaves_out_absent_fields() -> None:
     namespace = decode({"name": "docs", "description": None}, Namespace)
 
-    # Absent or null, a field holding None counts as unset (see BaseModel).
-    assert namespace.to_dict() == {"name": "docs"}
-    assert json.loads(namespace.to_json()) == {"name": "docs"}
+    # As in the official SDK: sent as null is set, absent is unset.
+    assert namespace.to_dict() == {"name": "docs", "description": None}
+    assert json.loads(namespace.to_json()) == {"name": "docs", "description": None}
+    assert namespace.to_dict(exclude_none=True) == {"name": "docs"}
     assert namespace.to_dict(exclude_unset=False) == {
         "name": "docs",
         "created_at": None,
@@ -221,7 +298,17 @@ def test_to_dict_leaves_out_fields_holding_none_model_dump_keeps_every_field() -
     }
     # pydantic's model_dump includes every field by default.
     assert namespace.model_dump() == namespace.to_dict(exclude_unset=False)
-    assert namespace.model_dump(exclude_unset=True) == {"name": "docs"}
+    assert namespace.model_dump(exclude_unset=True) == {"name": "docs", "description": None}
+
+
+def test_a_model_made_in_code_counts_a_field_holding_none_as_unset() -> None:
+    # No response to tell absent from null: None is unset.
+    made = Namespace(name="docs", created_at=None, description=None)
+    assert made.to_dict() == {"name": "docs"}
+    assert made.model_dump(exclude_unset=True) == {"name": "docs"}
+    assert attrs.evolve(decode({"name": "a", "description": None}, Namespace)).to_dict() == {
+        "name": "a"
+    }
 
 
 def test_a_required_field_a_tolerant_decode_found_missing_is_unset() -> None:
@@ -354,7 +441,8 @@ def test_round_trip_holds_for_any_subset_of_fields_and_nulls(
     value = decode(data, model)
 
     out = value.to_dict(mode="json")
-    assert set(out) == set(data) - nulled  # what was absent or null is unset
+    assert set(out) == set(data)  # what was absent is unset; null is kept
+    assert {key for key in nulled - dropped if out[key] is not None} == set()
     again = model.from_dict(json.loads(value.to_json()))
     assert again == value
     assert again.to_dict() == value.to_dict()

@@ -86,6 +86,27 @@ class Cloudflare:
         """The credential headers this client sends (secrets: never log them)."""
         return self._async.auth_headers
 
+    @property
+    def default_headers(self) -> dict[str, str]:
+        """The headers sent with every request, besides the credentials."""
+        return self._async.default_headers
+
+    @property
+    def api_token(self) -> str | None:
+        return self._async.api_token
+
+    @property
+    def api_key(self) -> str | None:
+        return self._async.api_key
+
+    @property
+    def api_email(self) -> str | None:
+        return self._async.api_email
+
+    @property
+    def user_service_key(self) -> str | None:
+        return self._async.user_service_key
+
     def copy(self, **changes: Any) -> Cloudflare:
         """A new client with some settings changed, sharing this one's connection pool
         and event loop; the keywords are those of :meth:`AsyncCloudflare.copy`.
