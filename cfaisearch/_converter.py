@@ -41,7 +41,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from cattrs.strategies import configure_union_passthrough
 
 from ._exceptions import ShapeError
-from ._models import BaseModel, set_received
+from ._models import BaseModel, keep_received, set_received
 from ._wire import wire_bool, wire_name, wire_names
 
 __all__ = ["converter", "make_converter", "parse_datetime", "structure"]
@@ -298,8 +298,9 @@ def _fast_model_hook(
         "        self = new(cls)",
     ]
     if issubclass(cls, BaseModel):
-        namespace["received"] = set_received
-        lines.append("        received(self, o)")
+        namespace["keep_received"] = keep_received
+        namespace["names"] = frozenset(field.name for field in fields)
+        lines.append("        keep_received(self, names, o)")
     for n, field in enumerate(fields):
         setter = getattr(cls, field.name, None)
         if (
