@@ -1,4 +1,4 @@
-"""``python -m cfaisearch``: the command line (needs ``pip install 'cfaisearch[cli]'``)."""
+"""``python -m cfaisearch``: the command line (needs the ``cli`` extra)."""
 
 from __future__ import annotations
 

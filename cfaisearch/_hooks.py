@@ -152,7 +152,7 @@ def new_tracer(tracing: object) -> Tracer | None:
     except ImportError as exc:
         raise ConfigurationError(
             "`tracing` needs OpenTelemetry: install the `otel` extra "
-            "(pip install 'cfaisearch[otel]')"
+            "(pip install '.[otel]' in a checkout, or pip install opentelemetry-api)"
         ) from exc
     return Tracer(None if tracing is True else typing.cast("TracerProvider", tracing))
 

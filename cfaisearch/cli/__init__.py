@@ -1,4 +1,4 @@
-"""The ``cfaisearch`` command line (``pip install 'cfaisearch[cli]'``).
+"""The ``cfaisearch`` command line (the ``cli`` extra: ``pip install '.[cli]'`` in a checkout).
 
 This module imports nothing but the standard library: it checks that the
 ``cli`` extra (click, rich) is installed and says what to install if not.
@@ -8,6 +8,8 @@ This module imports nothing but the standard library: it checks that the
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import re
 import sys
 from collections.abc import Sequence
 from typing import Final
@@ -28,13 +30,36 @@ def _missing_modules() -> list[str]:
     return missing
 
 
+def _install_command(missing: Sequence[str]) -> str:
+    """A pip command for the missing modules, with the bounds the ``cli`` extra declares.
+
+    Spelled by requirement rather than as ``cfaisearch[cli]``: the package may
+    have come from a checkout or a wheel, where that name finds nothing to install.
+    """
+    try:
+        declared = importlib.metadata.requires("cfaisearch") or []
+    except importlib.metadata.PackageNotFoundError:
+        declared = []
+    cli_specs = {}
+    for requirement in declared:
+        spec, _, marker = requirement.partition(";")
+        project = re.match(r"[A-Za-z0-9_.-]+", spec.strip())
+        if project and re.search(r"extra\s*==\s*['\"]cli['\"]", marker):
+            cli_specs[project.group().lower()] = spec.strip()
+    wanted = []
+    for name in missing:
+        spec = cli_specs.get(name, name)
+        wanted.append(f"'{spec}'" if spec != name else name)
+    return "pip install " + " ".join(wanted)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; the exit status."""
     missing = _missing_modules()
     if missing:
         print(
-            f"cfaisearch: the command line needs {' and '.join(missing)}: "
-            "pip install 'cfaisearch[cli]'",
+            f"cfaisearch: the command line needs {' and '.join(missing)} (the `cli` extra): "
+            + _install_command(missing),
             file=sys.stderr,
         )
         return EXIT_MISSING_EXTRA

@@ -348,6 +348,7 @@ def make_scorer(choice: str) -> Scorer:
             return SemanticScorer()
         except ImportError as exc:
             raise ValueError(
-                "the semantic scorer needs the extra: pip install 'cfaisearch[semantic]'"
+                "the semantic scorer needs the `semantic` extra: pip install '.[semantic]' in a "
+                "checkout, or pip install numpy wordllama"
             ) from exc
     return LexicalScorer()

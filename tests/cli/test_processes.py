@@ -30,7 +30,8 @@ def test_without_the_extra_it_says_what_to_install(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr == (
-        "cfaisearch: the command line needs click and rich: pip install 'cfaisearch[cli]'\n"
+        "cfaisearch: the command line needs click and rich (the `cli` extra): "
+        "pip install 'click>=8.1' 'rich>=13'\n"
     )
 
 

@@ -122,6 +122,23 @@ def test_no_page_installs_cfaisearch_from_a_package_index(path: Path) -> None:
     assert INSTALL_FROM_INDEX.findall(path.read_text(encoding="utf-8")) == []
 
 
+PACKAGE_TEXTS = sorted(
+    p
+    for p in (ROOT / "cfaisearch").rglob("*")
+    if p.suffix in (".py", ".md") and "_sync" not in p.parts
+)
+
+
+def test_no_message_of_the_package_installs_it_from_a_package_index() -> None:
+    """Error messages, help texts and the demo corpus say what works, as the pages do."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in PACKAGE_TEXTS
+        if INSTALL_FROM_INDEX.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
 def test_the_install_instructions_say_what_works() -> None:
     for path in (ROOT / "README.md", ROOT / "docs" / "quickstart.md"):
         text = path.read_text(encoding="utf-8")
