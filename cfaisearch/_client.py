@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -811,6 +813,13 @@ class AsyncCloudflare:
                     raise
                 delay = self._retry.delay(retries)
                 failure = exc
+            except asyncio.CancelledError as exc:
+                # The attempt still ends for the hooks (pairing request and response
+                # events); the cancellation wins over whatever a hook raises then.
+                if observed is not None:
+                    with contextlib.suppress(Exception):
+                        await observed.after(None, exc)
+                raise
             except Exception as exc:
                 # Not an exchange that failed, but one that must not go on (a redirect,
                 # an answer too large): never retried.

@@ -40,9 +40,10 @@ from ._exceptions import (
     PermissionDeniedError,
     WaitTimeoutError,
 )
-from ._files import UploadFile
+from ._files import UploadFile, upload_form
 from ._options import json_body
-from .resources._base import _seconds, check_int, poll, segment
+from ._pagination import _count
+from .resources._base import _seconds, check_int, notify, poll, segment
 from .types.directory_sync import (
     SyncEvent,
     SyncEventKind,
@@ -140,13 +141,30 @@ def glob_regex(pattern: str) -> str:
 def _globs(parameter: str, value: object) -> tuple[str, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise TypeError(f"`{parameter}` must be a sequence of glob strings, got {value!r}")
-    globs = tuple(value)
-    for glob in globs:
-        if not isinstance(glob, str) or not glob:
-            raise TypeError(f"`{parameter}` must hold non-empty glob strings, got {glob!r}")
-        if glob.startswith("/"):
-            raise ValueError(f"`{parameter}` globs are relative to the directory, got {glob!r}")
-    return globs
+    return tuple(_glob(parameter, glob) for glob in value)
+
+
+def _glob(parameter: str, glob: object) -> str:
+    """A glob as keys are written, or ValueError if it can match no key.
+
+    Keys never start with ``./`` nor end with ``/``, so such a glob would
+    silently match nothing (an exclude excluding nothing): ``./`` is dropped
+    and a trailing ``/`` means the folder and everything below it.
+    """
+    if not isinstance(glob, str) or not glob:
+        raise TypeError(f"`{parameter}` must hold non-empty glob strings, got {glob!r}")
+    if glob.startswith("/") or os.path.isabs(glob):
+        raise ValueError(f"`{parameter}` globs are relative to the directory, got {glob!r}")
+    written = glob
+    while written.startswith("./"):
+        written = written[2:]
+    if written.endswith("/") or not written:
+        written += "**"
+    if any(part in ("", ".", "..") for part in written.split("/")):
+        raise ValueError(
+            f"`{parameter}` glob {glob!r} has an empty, '.' or '..' segment: it could match no key"
+        )
+    return written
 
 
 def _any_of(regexes: Iterable[str]) -> re.Pattern[str] | None:
@@ -281,6 +299,8 @@ def _remote(item: Item) -> Remote | None:
     if source is not None and source != BUILTIN:
         return None
     checksum = item.checksum if isinstance(item.checksum, str) else None
+    if checksum is not None:  # an ETag-like '"ABC..."' is the same MD5 as 'abc...'
+        checksum = checksum.strip().strip('"').lower()
     size = item.file_size if isinstance(item.file_size, (int, float)) else None
     return Remote(item.id, checksum, size, deletable=source == BUILTIN)
 
@@ -288,8 +308,9 @@ def _remote(item: Item) -> Remote | None:
 def _unchanged(path: str, remote: Remote) -> bool:
     """Whether the file's content is the listed item's (run in a worker thread).
 
-    The API documents its checksum as MD5 hex; any other checksum falls back
-    to comparing sizes, and with neither the file counts as changed.
+    The API leaves the checksum's algorithm undocumented; its documented
+    example and the service give the MD5 hex. Any other checksum falls back to
+    comparing sizes, and with neither the file counts as changed.
     """
     with open(path, "rb") as handle:
         if remote.checksum is not None and _MD5_HEX.fullmatch(remote.checksum):
@@ -312,28 +333,59 @@ async def _pool(
     """``handle`` each value of ``source``, at most ``concurrency`` at once.
 
     The queue between them is bounded, so ``source`` is read only as fast as
-    the values are handled. The first exception stops everything and is raised.
+    the values are handled. Workers start as values wait for one, so a large
+    ``concurrency`` costs nothing beyond the work there is. The first
+    exception stops everything and is raised.
     """
     # A None slot tells a worker the source is exhausted.
     queue: asyncio.Queue[_Slot[_T] | None] = asyncio.Queue(maxsize=concurrency * 2)
+    tasks: list[asyncio.Future[None]] = []
+    settled = asyncio.Event()
+    errors: list[BaseException] = []
+    running = idle = 0
+
+    def ended(task: asyncio.Future[None]) -> None:
+        nonlocal running
+        running -= 1
+        if not task.cancelled() and (error := task.exception()) is not None:
+            errors.append(error)
+        if errors or running == 0:
+            settled.set()
+
+    def start(job: Awaitable[None]) -> None:
+        nonlocal running
+        running += 1
+        task = asyncio.ensure_future(job)
+        task.add_done_callback(ended)
+        tasks.append(task)
 
     async def produce() -> None:
+        workers = 0
         async for value in source:
+            if workers < concurrency and queue.qsize() >= idle:
+                workers += 1
+                start(work())
             await queue.put(_Slot(value))
-        for _ in range(concurrency):
+        for _ in range(workers):
             await queue.put(None)
 
     async def work() -> None:
-        while (slot := await queue.get()) is not None:
+        nonlocal idle
+        while True:
+            idle += 1
+            try:
+                slot = await queue.get()
+            finally:
+                idle -= 1
+            if slot is None:
+                return
             await handle(slot.value)
 
-    tasks = [asyncio.ensure_future(produce())]
-    tasks += [asyncio.ensure_future(work()) for _ in range(concurrency)]
+    start(produce())
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if not task.cancelled() and (error := task.exception()) is not None:
-                raise error
+        await settled.wait()
+        if errors:
+            raise errors[0]
     finally:
         for task in tasks:
             task.cancel()
@@ -344,6 +396,33 @@ async def _pool(
 @attrs.frozen
 class _Slot(Generic[_T]):
     value: _T
+
+
+@attrs.frozen
+class Upload:
+    """One file uploaded: its key, and the item the server answered."""
+
+    key: str
+    item_id: str
+    item_key: str
+    """The item's key as the server stores it (it may normalise the file name)."""
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        return (self.key, self.item_key)
+
+
+def _printable(text: str) -> str:
+    """``text`` as valid UTF-8: a name's undecodable bytes shown as ``\\xe9``.
+
+    File names that are not UTF-8 come from ``os.fsdecode`` with lone
+    surrogates, which no JSON encoder writes.
+    """
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no undecodable byte stands for
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 # -- one run ----------------------------------------------------------------------------
@@ -367,15 +446,16 @@ class DirectorySync:
     poll_interval: float
     on_progress: Callable[[SyncEvent], object] | None
     _remote: dict[str, Remote] = attrs.field(factory=dict)
-    _uploaded: dict[str, str] = attrs.field(factory=dict)
-    """Item id -> key of each upload."""
+    _uploads: list[Upload] = attrs.field(factory=list)
+    """Each upload, in order: two files may land in one item (a server folding case)."""
     _unchanged: int = 0
     _deleted: list[str] = attrs.field(factory=list)
     _failed: list[SyncFailure] = attrs.field(factory=list)
     _unreadable: list[str] = attrs.field(factory=list)
     """Keys (ending in ``/``) of directories the walk could not read."""
     _listing_moved: bool = False
-    """Whether the listing gave an item twice: files not in it are looked up by key."""
+    """Whether the listing gave an item twice, or not as many as it counts: files
+    not in it are looked up by key."""
     _done: int = 0
     _total: int | None = None
 
@@ -443,45 +523,69 @@ class DirectorySync:
     def _where(self) -> dict[str, Any]:
         return {"account_id": self.account_id, "name": self.name}
 
-    def _report(self, kind: SyncEventKind, key: str | None, *, step: bool = True) -> None:
+    async def _report(self, kind: SyncEventKind, key: str | None, *, step: bool = True) -> None:
         if step:
             self._done += 1
-        if self.on_progress is not None:
-            self.on_progress(SyncEvent(kind=kind, key=key, done=self._done, total=self._total))
+        event = SyncEvent(kind=kind, key=key, done=self._done, total=self._total)
+        await notify(self.on_progress, event)
 
-    def _fail(self, path: str, key: str, exc: BaseException) -> None:
+    async def _fail(self, path: str, key: str, exc: BaseException) -> None:
         self._failed.append(
-            SyncFailure(path=path, key=key, error=type(exc).__name__, message=_one_line(exc))
+            SyncFailure(
+                path=_printable(path),
+                key=_printable(key),
+                error=type(exc).__name__,
+                message=_printable(_one_line(exc)),
+            )
         )
-        self._report("failed", key)
+        await self._report("failed", key)
+
+    async def _list_remote(self) -> None:
+        """What the instance holds, by key; notes whether the listing moved meanwhile."""
+        seen = 0
+        total: int | None = None
+        listing = self.items.list(self.id, per_page=PER_PAGE, **self._where)
+        async for page in listing.pages():
+            seen += len(page.result)
+            total = _count(page.result_info.total_count)
+            for item in page.result:
+                remote = _remote(item)
+                if remote is not None:
+                    # Items move between pages while they are indexed (lists are
+                    # sorted by status or modification time): an item read twice
+                    # means another may have been skipped.
+                    self._listing_moved = self._listing_moved or item.key in self._remote
+                    self._remote[item.key] = remote
+        # A skip without a repeat (an item before it deleted meanwhile) shows
+        # only in the count.
+        self._listing_moved = self._listing_moved or (total is not None and seen != total)
 
     async def run(self) -> SyncReport:
-        async for item in self.items.list(self.id, per_page=PER_PAGE, **self._where):
-            remote = _remote(item)
-            if remote is not None:
-                # Items move between pages while they are indexed (lists are
-                # sorted by status or modification time): an item read twice
-                # means another may have been skipped.
-                self._listing_moved = self._listing_moved or item.key in self._remote
-                self._remote[item.key] = remote
+        await self._list_remote()
         await _pool(self._scan(), self._sync_file, self.concurrency)
         if self.delete:
+            # A server normalising keys (Unicode NFC, case) lists under another
+            # key the very item an upload of this run just wrote: never delete it.
+            uploaded_ids = {upload.item_id for upload in self._uploads}
+            uploaded_keys = {key for upload in self._uploads for key in upload.keys}
             gone = [
                 (key, remote)
                 for key, remote in self._remote.items()
                 if remote.deletable
                 and key in self.scope
+                and key not in uploaded_keys
+                and remote.id not in uploaded_ids
                 and not any(key.startswith(prefix) for prefix in self._unreadable)
             ]
             self._total = (self._total or 0) + len(gone)
             await _pool(_aiter(gone), self._delete, self.concurrency)
         report = SyncReport(
-            uploaded=tuple(self._uploaded.values()),
+            uploaded=tuple(upload.key for upload in self._uploads),
             unchanged=self._unchanged,
             deleted=tuple(self._deleted),
             failed=tuple(self._failed),
         )
-        if self.wait and self._uploaded:
+        if self.wait and self._uploads:
             report = attrs.evolve(report, index_failed=await self._wait_indexed(report))
         return report
 
@@ -493,48 +597,72 @@ class DirectorySync:
                 for walked in batch:
                     if walked.directory:
                         self._unreadable.append(walked.key)
-                        self._fail(walked.path, walked.key, walked.problem or OSError())
+                        await self._fail(walked.path, walked.key, walked.problem or OSError())
                         continue
                     if walked.key not in self.scope:
                         continue
                     scanned += 1
                     # Seen: whatever happens to the file, its item is not deleted.
                     remote = self._remote.pop(walked.key, None)
-                    self._report("scanned", walked.key, step=False)
+                    await self._report("scanned", walked.key, step=False)
                     yield walked, remote
         self._total = scanned + len(self._unreadable)
 
     async def _sync_file(self, found: tuple[Walked, Remote | None]) -> None:
+        """Compare one file with its item and upload it if changed.
+
+        Only the SDK's own per-file errors (the file's, the upload's input,
+        the API's answer) fail the file alone; what the caller's functions
+        (hooks, ``metadata``, ``on_progress``) raise stops the sync.
+        """
         walked, remote = found
         try:
             if walked.problem is not None:
                 raise walked.problem
-            if remote is None and self._listing_moved:
+            walked.key.encode()  # a name that is not UTF-8 can be no key, nor be looked up
+        except (OSError, UnicodeEncodeError) as exc:
+            await self._fail(walked.path, walked.key, exc)
+            return
+        if remote is None and self._listing_moved:
+            try:
                 remote = await self._look_up(walked.key)
+            except _FATAL:
+                raise
+            except CloudflareError as exc:
+                await self._fail(walked.path, walked.key, exc)
+                return
+        try:
             same = remote is not None and await asyncio.to_thread(_unchanged, walked.path, remote)
-        except _FATAL:
-            raise
-        except (CloudflareError, OSError) as exc:
-            self._fail(walked.path, walked.key, exc)
+        except OSError as exc:
+            await self._fail(walked.path, walked.key, exc)
             return
         if same:
             self._unchanged += 1
-            self._report("unchanged", walked.key)
+            await self._report("unchanged", walked.key)
             return
-        # The caller's code: what it raises stops the sync, as a bug would.
         upload = UploadFile(file=(walked.key, Path(walked.path)))
         metadata = self._metadata_of(walked.key)
         if metadata is not None:
             upload["metadata"] = metadata
         try:
+            upload_form(upload)  # the upload's own checks: a name too long, not a regular file
+        except (OSError, ValueError, TypeError) as exc:
+            await self._fail(walked.path, walked.key, exc)
+            return
+        try:
             item = await self.items.upload(self.id, file=upload, **self._where)
         except _FATAL:
             raise
-        except (CloudflareError, OSError, ValueError, TypeError) as exc:
-            self._fail(walked.path, walked.key, exc)
+        except CloudflareError as exc:
+            await self._fail(walked.path, walked.key, exc)
             return
-        self._uploaded[item.id] = walked.key
-        self._report("uploaded", walked.key)
+        except OSError as exc:
+            if exc.filename != walked.path:  # not the file's: a hook's, say
+                raise
+            await self._fail(walked.path, walked.key, exc)
+            return
+        self._uploads.append(Upload(walked.key, item.id, item.key))
+        await self._report("uploaded", walked.key)
 
     async def _look_up(self, key: str) -> Remote | None:
         """The uploaded item under ``key``, asked for alone (the listing may have missed it)."""
@@ -545,6 +673,7 @@ class DirectorySync:
         return None
 
     def _metadata_of(self, key: str) -> Mapping[str, Any] | None:
+        """The caller's metadata for ``key``: what its function raises stops the sync."""
         if self.metadata is None or isinstance(self.metadata, Mapping):
             return self.metadata
         metadata = self.metadata(PurePosixPath(key))
@@ -564,35 +693,51 @@ class DirectorySync:
         except _FATAL:
             raise
         except CloudflareError as exc:
-            self._fail(os.path.join(self.root, *key.split("/")), key, exc)
+            await self._fail(os.path.join(self.root, *key.split("/")), key, exc)
             return
         self._deleted.append(key)
-        self._report("deleted", key)
+        await self._report("deleted", key)
 
     async def _wait_indexed(self, report: SyncReport) -> tuple[Item, ...]:
         """The uploaded items whose indexing failed, once none is indexing any more.
 
-        Each poll lists the instance's items by status (paged), not each item.
+        Each poll lists the instance's items by busy status (paged), not each
+        item. Those listings drift while items are indexed, so an upload they
+        no longer show is looked up by key: it is over once seen completed,
+        error or skipped, or gone from the instance. An error raised here
+        carries the report so far as ``report``.
         """
-        pending = dict(self._uploaded)
+        # Item id -> the keys of the files uploaded into it.
+        pending: dict[str, list[str]] = {}
+        item_keys: dict[str, str] = {}
+        for upload in self._uploads:
+            pending.setdefault(upload.item_id, []).append(upload.key)
+            item_keys[upload.item_id] = upload.item_key
         failed: dict[str, Item] = {}
-        self._done, self._total = 0, len(pending)
+        self._done, self._total = 0, len(self._uploads)
 
         async def fetch(seconds: float) -> int:
             busy: set[str] = set()
             for status in _BUSY_STATUSES:
                 busy.update([item.id async for item in self._listed(status, seconds)])
-            ended: dict[str, Item] = {}
-            for status in _FAILED_STATUSES:
-                ended.update([(item.id, item) async for item in self._listed(status, seconds)])
-            for item_id in [i for i in pending if i not in busy]:
-                key = pending.pop(item_id)
-                if item_id in ended:
-                    failed[item_id] = ended[item_id]
-                    self._report("index_failed", key)
-                else:
-                    self._report("indexed", key)
+
+            async def confirm(item_id: str) -> None:
+                over, item = await self._indexing_over(item_id, item_keys[item_id], seconds)
+                if not over:
+                    return
+                kind: SyncEventKind = "indexed"
+                if item is not None and item.status in _FAILED_STATUSES:
+                    failed[item_id] = item
+                    kind = "index_failed"
+                for key in pending.pop(item_id):
+                    await self._report(kind, key)
+
+            unlisted = [item_id for item_id in pending if item_id not in busy]
+            await _pool(_aiter(unlisted), confirm, self.concurrency)
             return len(pending)
+
+        def partial() -> SyncReport:
+            return attrs.evolve(report, index_failed=tuple(failed.values()))
 
         try:
             await poll(
@@ -601,13 +746,31 @@ class DirectorySync:
                 poll_interval=self.poll_interval,
                 timeout=self.wait_timeout,
                 request_timeout=self.items._client.timeout,
-                subject=f"the {len(self._uploaded)} items uploaded to instance {self.id!r}",
+                subject=f"the {len(pending)} items uploaded to instance {self.id!r}",
                 progress=lambda left: f"have {left} still indexing",
             )
         except WaitTimeoutError as exc:
-            partial = attrs.evolve(report, index_failed=tuple(failed.values()))
-            raise WaitTimeoutError(str(exc), last=partial) from exc
+            timed_out = WaitTimeoutError(str(exc), last=partial())
+            timed_out.report = partial()  # type: ignore[attr-defined]
+            raise timed_out from exc
+        except Exception as exc:
+            # Every upload happened: what was done must not be lost with the error.
+            with contextlib.suppress(AttributeError):
+                exc.report = partial()  # type: ignore[attr-defined]
+            raise
         return tuple(failed.values())
+
+    async def _indexing_over(
+        self, item_id: str, key: str, seconds: float
+    ) -> tuple[bool, Item | None]:
+        """Whether item ``item_id`` (under ``key``) is done, or gone; and the item, if there."""
+        listing = self.items.list(
+            self.id, key=key, per_page=PER_PAGE, timeout=seconds, **self._where
+        )
+        async for item in listing:
+            if item.id == item_id:
+                return item.done, item
+        return True, None
 
     def _listed(self, status: ItemStatus, seconds: float) -> AsyncIterator[Item]:
         return self.items.list(  # type: ignore[return-value]

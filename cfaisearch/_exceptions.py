@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import attrs
 
@@ -87,6 +88,46 @@ def _without_credentials(headers: Mapping[str, str] | None) -> dict[str, str]:
         if name.lower() not in _CREDENTIAL_HEADERS
         and not any(part in name.lower() for part in _SECRET_PARTS)
     }
+
+
+REDACTED: Final = "<redacted>"
+# Query parameters redacted besides those named like a header credential, as
+# OpenTelemetry's HTTP conventions advise (pre-signed URLs).
+_SECRET_QUERY_NAMES: Final = frozenset({"sig", "signature", "x-amz-signature", "x-goog-signature"})
+
+
+def _is_secret_name(name: str) -> bool:
+    lowered = name.lower()
+    return (
+        lowered in _CREDENTIAL_HEADERS
+        or lowered in _SECRET_QUERY_NAMES
+        or any(part in lowered for part in _SECRET_PARTS)
+    )
+
+
+def safe_url(url: str) -> str:
+    """``url`` with any user info and secret-looking query values redacted.
+
+    The client's own URLs have no user info (it refuses a ``base_url`` with
+    any); a redirect's ``Location`` is the server's and may.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL one can take apart: nothing of it is shown
+        return REDACTED
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    secret = [_is_secret_name(name) for name, _ in pairs]
+    if netloc == parts.netloc and not any(secret):
+        return url
+    shown = [
+        (name, REDACTED if hidden else value)
+        for (name, value), hidden in zip(pairs, secret, strict=True)
+    ]
+    query = urlencode(shown, quote_via=quote)
+    return urlunsplit(parts._replace(netloc=netloc, query=query if any(secret) else parts.query))
 
 
 class ErrorRequest:

@@ -18,7 +18,7 @@ import stat
 import sys
 from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
-from typing import IO, Any, Final, TypeAlias, TypedDict
+from typing import IO, Any, BinaryIO, Final, TypeAlias, TypedDict
 
 import attrs
 
@@ -98,7 +98,7 @@ class FilePart:
             yield source
             return
         if isinstance(source, Path):
-            handle = await asyncio.to_thread(source.open, "rb")
+            handle = await _open(source)
             try:
                 while chunk := await asyncio.to_thread(handle.read, chunk_size):
                     yield chunk
@@ -109,6 +109,28 @@ class FilePart:
             await asyncio.to_thread(source.seek, self.start)
         while chunk := await asyncio.to_thread(source.read, chunk_size):
             yield chunk
+
+
+async def _open(path: Path) -> BinaryIO:
+    """``path`` opened for reading in the default executor.
+
+    A cancellation (the server answered before the body was sent) can land
+    while the thread opens the file: the file it opens is then closed, not
+    dropped to the garbage collector.
+    """
+    opening: asyncio.Future[BinaryIO] = asyncio.get_running_loop().run_in_executor(
+        None, path.open, "rb"
+    )
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_opened)
+        raise
+
+
+def _close_opened(opening: asyncio.Future[BinaryIO]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
 
 
 @attrs.frozen(kw_only=True)

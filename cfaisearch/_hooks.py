@@ -14,11 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
-from urllib.parse import parse_qsl, quote, urlencode
 
 import attrs
 
-from ._exceptions import _CREDENTIAL_HEADERS, _SECRET_PARTS, ConfigurationError
+from ._exceptions import (
+    _CREDENTIAL_HEADERS,
+    _SECRET_PARTS,
+    REDACTED,
+    ConfigurationError,
+    safe_url,
+)
 from ._transport import StreamedResponse
 
 if TYPE_CHECKING:
@@ -32,11 +37,7 @@ __all__ = ["EventHooks", "Observer", "RequestEvent", "ResponseEvent"]
 EventHooks: TypeAlias = Mapping[Literal["request", "response"], Sequence[Callable[[Any], object]]]
 """``event_hooks=``: functions (or coroutine functions) called with each attempt's event."""
 
-REDACTED: Final = "<redacted>"
 _KINDS: Final = ("request", "response")
-# Query parameters redacted besides those named like a header credential, as
-# OpenTelemetry's HTTP conventions advise (pre-signed URLs).
-_SECRET_QUERY_NAMES: Final = frozenset({"sig", "signature", "x-amz-signature", "x-goog-signature"})
 
 
 @attrs.frozen
@@ -83,28 +84,16 @@ def _is_secret(name: str) -> bool:
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """``headers`` with every credential's value replaced by ``"<redacted>"``."""
-    return {name: REDACTED if _is_secret(name) else value for name, value in headers.items()}
-
-
-def safe_url(url: str) -> str:
-    """``url`` with secret-looking query values redacted.
-
-    It has no user info: the client refuses a ``base_url`` with any, and a
-    path that is not below it.
-    """
-    base, mark, query = url.partition("?")
-    if not mark:
-        return url
-    pairs = parse_qsl(query, keep_blank_values=True)
-    secret = [_is_secret(name) or name.lower() in _SECRET_QUERY_NAMES for name, _ in pairs]
-    if not any(secret):
-        return url
-    redacted = [
-        (name, REDACTED if hidden else value)
-        for (name, value), hidden in zip(pairs, secret, strict=True)
-    ]
-    return f"{base}?{urlencode(redacted, quote_via=quote)}"
+    """``headers`` with every credential's value replaced by ``"<redacted>"``, and a
+    ``Location``'s secret-looking query values too (a pre-signed URL, say)."""
+    return {
+        name: REDACTED
+        if _is_secret(name)
+        else safe_url(value)
+        if name.lower() == "location"
+        else value
+        for name, value in headers.items()
+    }
 
 
 def check_event_hooks(

@@ -39,6 +39,7 @@ from ._exceptions import (
     ConfigurationError,
     RedirectError,
     ResponseTooLargeError,
+    safe_url,
 )
 from ._files import FilePart, MultipartForm
 
@@ -407,7 +408,13 @@ async def _redirect_error(
         body = (await resp.content.read(_REDIRECT_BODY_LIMIT)).decode("utf-8", "replace")
     finally:
         resp.release()
-    location = resp.headers.get("Location")
+    # The server's Location may carry a pre-signed URL's secret: the error (its
+    # message, headers and ``location``) keeps it redacted, as hooks and spans do.
+    headers = CIMultiDict(resp.headers)
+    location = headers.get("Location")
+    if location is not None:
+        location = safe_url(location)
+        headers["Location"] = location
     why = (
         "not followed: only same-origin redirects are, at most "
         f"{MAX_REDIRECTS} (and a form upload is not re-sent)"
@@ -415,12 +422,12 @@ async def _redirect_error(
         else "not followed (the API does not redirect; see `follow_redirects`)"
     )
     return RedirectError(
-        f"HTTP {resp.status} redirect to {location!r} {why} ({method} {url})",
+        f"HTTP {resp.status} redirect to {location!r} {why} ({method} {safe_url(url)})",
         method=method,
         url=url,
         status_code=resp.status,
         request_id=resp.headers.get("cf-ray"),
-        headers=resp.headers,
+        headers=CIMultiDictProxy(headers),
         body=body,
         request_headers=request_headers,
     )

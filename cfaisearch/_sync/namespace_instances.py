@@ -430,9 +430,12 @@ class NamespaceInstances:
         poll_interval: float = 2.0,
         on_progress: Callable[[InstanceStats], object] | None = None,
     ) -> InstanceStats:
-        """Poll instance ``id``'s stats until no item is queued or running and no job runs.
+        """Poll instance ``id``'s stats until no item is queued, running or outdated
+        and no job runs.
 
-        ``on_progress`` gets each stats polled. Gives up after ``timeout``
+        A count the stats leave out reads as 0; stats marked ``degraded``
+        (counts unknown) never end the wait. ``on_progress`` (a function or a
+        coroutine function) gets each stats polled. Gives up after ``timeout``
         seconds, raising :class:`~cfaisearch.WaitTimeoutError` (carrying the
         last ``InstanceStats``, its counts in the message).
         """

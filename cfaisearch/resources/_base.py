@@ -229,6 +229,15 @@ def search_body(
     return body(messages=to_messages(messages), **fields)
 
 
+async def notify(callback: Callable[[_T], object] | None, value: _T) -> None:
+    """Call ``callback`` (if any) with ``value``, awaiting it if it is a coroutine
+    function, as event hooks are."""
+    if callback is not None:
+        result = callback(value)
+        if inspect.isawaitable(result):
+            await result
+
+
 async def _within(seconds: float, awaitable: Awaitable[_T]) -> _T:
     """``awaitable``'s outcome, or TimeoutError once ``seconds`` have passed.
 

@@ -13,6 +13,7 @@ from ._base import (
     body,
     body_of,
     new_instance_id,
+    notify,
     page_params,
     poll,
     search_body,
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncNamespaceInstances"]
 
 PER_PAGE_RANGE = (1, 100)
+# Counts of items whose indexing is not over: a wait ends once all are 0.
+_INDEXING_STATUSES = ("queued", "running", "outdated")
 
 
 class AsyncNamespaceInstances(AsyncResource):
@@ -378,9 +381,12 @@ class AsyncNamespaceInstances(AsyncResource):
         poll_interval: float = 2.0,
         on_progress: Callable[[InstanceStats], object] | None = None,
     ) -> InstanceStats:
-        """Poll instance ``id``'s stats until no item is queued or running and no job runs.
+        """Poll instance ``id``'s stats until no item is queued, running or outdated
+        and no job runs.
 
-        ``on_progress`` gets each stats polled. Gives up after ``timeout``
+        A count the stats leave out reads as 0; stats marked ``degraded``
+        (counts unknown) never end the wait. ``on_progress`` (a function or a
+        coroutine function) gets each stats polled. Gives up after ``timeout``
         seconds, raising :class:`~cfaisearch.WaitTimeoutError` (carrying the
         last ``InstanceStats``, its counts in the message).
         """
@@ -389,13 +395,17 @@ class AsyncNamespaceInstances(AsyncResource):
         segment("id", id)
         job_running = False
 
+        def settled(stats: InstanceStats) -> bool:
+            return not stats.degraded and not any(
+                getattr(stats, status) for status in _INDEXING_STATUSES
+            )
+
         async def fetch(seconds: float) -> InstanceStats:
             nonlocal job_running
             stats = await self.stats(id, account_id=account_id, name=name, timeout=seconds)
-            if on_progress is not None:
-                on_progress(stats)
+            await notify(on_progress, stats)
             job_running = False
-            if stats.queued == 0 and stats.running == 0:  # else the jobs need no look
+            if settled(stats):  # else the jobs need no look
                 jobs = self.jobs.list(id, account_id=account_id, name=name, timeout=seconds)
                 async for job in jobs:
                     if not job.ended:
@@ -405,14 +415,15 @@ class AsyncNamespaceInstances(AsyncResource):
 
         def state(stats: InstanceStats) -> str:
             counts = ", ".join(
-                f"{status} {getattr(stats, status)}"
-                for status in ("queued", "running", "completed", "error", "skipped")
+                f"{status} {getattr(stats, status) or 0}"
+                for status in (*_INDEXING_STATUSES, "completed", "error", "skipped")
             )
-            return f"still has {counts}" + ("; a job is running" if job_running else "")
+            degraded = " (degraded: counts unknown)" if stats.degraded else ""
+            return f"still has {counts}{degraded}" + ("; a job is running" if job_running else "")
 
         return await poll(
             fetch,
-            lambda stats: stats.queued == 0 and stats.running == 0 and not job_running,
+            lambda stats: settled(stats) and not job_running,
             poll_interval=poll_interval,
             timeout=timeout,
             request_timeout=self._client.timeout,
