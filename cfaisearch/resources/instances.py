@@ -58,8 +58,6 @@ __all__ = ["AsyncInstances"]
 
 PER_PAGE_RANGE = (1, 100)
 
-_INDEXING_STATUSES = ("queued", "running", "outdated")
-
 
 class AsyncInstances(AsyncResource):
     """Deprecated, use ``namespaces.instances``: AI Search instances, by id alone."""

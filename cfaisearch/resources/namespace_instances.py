@@ -53,8 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncNamespaceInstances"]
 
 PER_PAGE_RANGE = (1, 100)
-# Counts of items whose indexing is not over: a wait ends once all are 0.
-_INDEXING_STATUSES = ("queued", "running", "outdated")
 
 
 class AsyncNamespaceInstances(AsyncResource):
@@ -394,11 +392,11 @@ class AsyncNamespaceInstances(AsyncResource):
             raise TypeError(f"`on_progress` must be callable, got {on_progress!r}")
         segment("id", id)
         job_running = False
+        # Counts of items whose indexing is not over: the wait ends once all are 0.
+        indexing = ("queued", "running", "outdated")
 
         def settled(stats: InstanceStats) -> bool:
-            return not stats.degraded and not any(
-                getattr(stats, status) for status in _INDEXING_STATUSES
-            )
+            return not stats.degraded and not any(getattr(stats, status) for status in indexing)
 
         async def fetch(seconds: float) -> InstanceStats:
             nonlocal job_running
@@ -416,7 +414,7 @@ class AsyncNamespaceInstances(AsyncResource):
         def state(stats: InstanceStats) -> str:
             counts = ", ".join(
                 f"{status} {getattr(stats, status) or 0}"
-                for status in (*_INDEXING_STATUSES, "completed", "error", "skipped")
+                for status in (*indexing, "completed", "error", "skipped")
             )
             degraded = " (degraded: counts unknown)" if stats.degraded else ""
             return f"still has {counts}{degraded}" + ("; a job is running" if job_running else "")
