@@ -256,6 +256,19 @@ def test_a_prefix_with_an_unbalanced_quote_is_refused(serve: Callable[[Handler],
     assert "quote" in result.stderr
 
 
+def test_emulator_with_a_port_out_of_range_is_a_usage_error() -> None:
+    """`cfaisearch emulator --port 99999` ends in bind()'s OverflowError traceback."""
+    _assert_one_line_error(invoke("emulator", "--port", "99999"), 2)
+
+
+def test_a_nan_poll_interval_is_refused(serve: Callable[[Handler], str]) -> None:
+    """FloatRange lets `nan` through; `sleep(min(nan, ...))` overruns `--timeout 1` by ~15 s."""
+    job = {"id": "j", "source": "user", "started_at": "2024-01-01T00:00:00Z"}
+    url = serve(_answering(job))
+    result = _cli(url, "jobs", "wait", "kb", "j", "--timeout", "1", "--poll-interval", "nan")
+    assert result.exit_code == 2, result.stderr
+
+
 def _items(*items: dict[str, Any]) -> Handler:
     return _answering([{"status": "completed", **item} for item in items])
 
