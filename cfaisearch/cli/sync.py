@@ -11,6 +11,7 @@ from .. import AsyncCloudflare, NotFoundError
 from ._common import (
     EXIT_SYNC_FAILED,
     Column,
+    FiniteFloat,
     call,
     example,
     namespace_option,
@@ -66,7 +67,7 @@ FAILURE_COLUMNS = (
 @click.option("--wait", is_flag=True, help="Then wait until the instance has indexed them.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(minimum=0),
     default=600.0,
     show_default=True,
     help="Seconds --wait waits before giving up (exit 7).",
