@@ -103,7 +103,8 @@ def _session(root: State) -> Iterator[None]:
     if root.debug:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(_OneLine())
-        logger.setLevel(logging.DEBUG)
+    # Warnings only: the SDK's debug records repeat what --debug's hooks already show.
+    logger.setLevel(logging.WARNING)
     logger.handlers = [handler]
     logger.propagate = False
     try:

@@ -89,7 +89,8 @@ def _score(value: object) -> str:
 
 
 def _key(chunk: SearchChunk) -> str:
-    key = chunk.item.key if chunk.item else None
+    # Tolerant decoding keeps whatever a drifted API sent, so nothing is assumed of `item`.
+    key = getattr(chunk.item, "key", None)
     return str(key or chunk.id or "")
 
 
