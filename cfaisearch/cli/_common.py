@@ -35,6 +35,7 @@ __all__ = [
     "CommandError",
     "Column",
     "FiniteFloat",
+    "Glob",
     "Int64",
     "State",
     "call",
@@ -214,6 +215,12 @@ class FiniteFloat(click.types.FloatParamType):
         if self.minimum is not None and not number > self.minimum:
             self.fail(f"{number} is not above {self.minimum:g}", param, ctx)
         return number
+
+
+class Glob(click.types.StringParamType):
+    """A pattern matched here, never sent: any bytes are fine (to exclude a non-UTF-8 name)."""
+
+    name = "glob"
 
 
 def _json_number(text: str) -> Any:

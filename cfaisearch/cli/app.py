@@ -68,6 +68,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def _usage(error: click.UsageError) -> NoReturn:
+    if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+        raise error  # a group without a command (click >= 8.2): its help, as click shows it
     where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
     _fail(f"{error.format_message()}{where}", EXIT_USAGE)
 
@@ -241,7 +243,7 @@ class _Utf8Text(click.types.StringParamType):
 
 
 def _text_parameters(command: click.Command) -> None:
-    # Paths keep their bytes (click.Path): only plain text is checked.
+    # Paths (click.Path) and globs keep their bytes: only plain text, which is sent, is checked.
     for parameter in command.params:
         if type(parameter.type) is click.types.StringParamType:
             parameter.type = _Utf8Text()

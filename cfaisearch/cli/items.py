@@ -160,6 +160,7 @@ def get(instance: str, item_id: str, namespace: str) -> None:
     default="-",
     show_default=True,
     metavar="FILE|-",
+    type=click.Path(allow_dash=True),
     help="Where to write the file (- = stdout).",
 )
 @output_options

@@ -84,6 +84,7 @@ def settings_options(settings: Mapping[str, Any]) -> Callable[[_F], _F]:
         return click.option(
             "--json-body",
             metavar="FILE|-",
+            type=click.Path(allow_dash=True),
             help="A JSON object of settings (from a file, or - for stdin); options win over it.",
         )(function)
 

@@ -12,6 +12,7 @@ from ._common import (
     EXIT_SYNC_FAILED,
     Column,
     FiniteFloat,
+    Glob,
     call,
     example,
     namespace_option,
@@ -44,10 +45,13 @@ FAILURE_COLUMNS = (
     "--include",
     multiple=True,
     metavar="GLOB",
+    type=Glob(),
     help="Only files whose key (relative path, with /) matches; repeatable. "
     "* stays within a folder, ** spans folders: '**/*.md'.",
 )
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files; repeatable.")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", type=Glob(), help="Skip matching files; repeatable."
+)
 @click.option("--delete", is_flag=True, help="Delete items whose file is gone from the folder.")
 @click.option(
     "--concurrency",

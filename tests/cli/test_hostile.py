@@ -491,6 +491,14 @@ def test_every_usage_error_is_one_line(
     _assert_one_line_error(result, 2)
 
 
+@pytest.mark.parametrize("args", [(), ("items",)], ids=["root", "group"])
+def test_a_group_without_a_command_still_shows_its_help(args: tuple[str, ...]) -> None:
+    """Rule: one-line usage errors leave a bare group's help as it was (not one long line)."""
+    result = invoke(*args)
+    assert "Usage:" in result.output
+    assert "\nCommands:\n" in result.output
+
+
 def _listing(count: int) -> Handler:
     return _items(*({"id": f"i{n}", "key": f"{'x' * 60}-{n}.md"} for n in range(count)))
 
@@ -519,3 +527,23 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     assert stderr == b""
+
+
+def test_a_non_utf8_name_can_be_excluded_from_a_sync(
+    serve: Callable[[Handler], str], tmp_path: Path
+) -> None:
+    """Rule 4: only text that is sent must be UTF-8; a glob (never sent) may hold any byte."""
+    folder = os.fsencode(tmp_path)
+    with open(os.path.join(folder, b"caf\xe9.md"), "wb") as file:
+        file.write(b"hello")
+    env = {**os.environ, "CLOUDFLARE_ACCOUNT_ID": "acc", "CLOUDFLARE_API_TOKEN": TOKEN}
+    env["CLOUDFLARE_BASE_URL"] = serve(_answering([]))
+    process = subprocess.run(
+        [os.fsencode(SCRIPT), b"--json", b"sync", folder, b"kb", b"--exclude", b"caf\xe9.md"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    assert json.loads(process.stdout)["failed"] == 0
