@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,13 +15,15 @@ from typing import Any, Final, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from .. import AsyncCloudflare, BaseModel
+from .. import AsyncCloudflare, BaseModel, CloudflareError
 
 __all__ = [
     "EXIT_API_ERROR",
     "EXIT_AUTHENTICATION",
     "EXIT_CODES",
+    "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_LOCAL_FILE",
     "EXIT_NOT_FOUND",
@@ -27,20 +31,30 @@ __all__ = [
     "EXIT_SYNC_FAILED",
     "EXIT_USAGE",
     "EXIT_WAIT_TIMEOUT",
+    "INT64",
     "CommandError",
     "Column",
+    "FiniteFloat",
+    "Glob",
+    "Int64",
     "State",
     "call",
+    "conceal",
+    "concealed",
     "done",
     "err",
     "example",
+    "forget_secrets",
     "interactive",
     "jsonable",
+    "loads_json",
     "namespace_option",
     "out",
     "output_options",
     "print_json",
     "read_json_file",
+    "redact",
+    "shown",
     "state",
     "stdout_console",
 ]
@@ -53,6 +67,7 @@ EXIT_RATE_LIMITED: Final = 5
 EXIT_API_ERROR: Final = 6
 EXIT_WAIT_TIMEOUT: Final = 7
 EXIT_SYNC_FAILED: Final = 8
+EXIT_INTERNAL: Final = 70
 EXIT_INTERRUPTED: Final = 130
 EXIT_CODES: Final = (
     (0, "success"),
@@ -64,6 +79,7 @@ EXIT_CODES: Final = (
     (EXIT_API_ERROR, "any other API or connection error"),
     (EXIT_WAIT_TIMEOUT, "a wait (--wait, jobs wait) timed out"),
     (EXIT_SYNC_FAILED, "sync finished, but some files failed"),
+    (EXIT_INTERNAL, "an unexpected error in cfaisearch itself (a bug: please report it)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C); nothing is cancelled on the server"),
 )
 """(code, meaning): the table of the top-level help and docs/cli.md."""
@@ -78,6 +94,55 @@ class CommandError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+# -- what is shown: secrets redacted, terminal controls escaped ----------------------------
+
+# Credentials this run knows (configured or given): never printed, whatever echoes them.
+_secrets: list[str] = []
+# Shorter "secrets" would blank out ordinary words of the output.
+_MIN_SECRET: Final = 4
+_REDACTED: Final = "***"
+# C0 but newline and tab, DEL, C1 (terminal controls) and lone surrogates (undecodable bytes).
+_UNSHOWABLE: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# What JSON output must escape beyond json.dumps: C1 controls and lone surrogates.
+_JSON_UNSAFE: Final = re.compile("[\x7f-\x9f\ud800-\udfff]")
+
+
+def conceal(secret: str | None) -> None:
+    """Redact ``secret`` from everything printed from now on (this run)."""
+    if secret and len(secret) >= _MIN_SECRET and secret not in _secrets:
+        _secrets.append(secret)
+        _secrets.sort(key=len, reverse=True)  # a secret holding another goes first
+
+
+def concealed() -> tuple[str, ...]:
+    return tuple(_secrets)
+
+
+def forget_secrets() -> None:
+    _secrets.clear()
+
+
+def redact(text: str) -> str:
+    for secret in _secrets:
+        text = text.replace(secret, _REDACTED)
+    return text
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte the file system name could not decode
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def shown(value: object) -> str:
+    """``value`` as text safe for a terminal: secrets redacted, controls escaped (``\\x1b``).
+
+    Newlines and tabs stay; everything the server or the user wrote goes through here.
+    """
+    return _UNSHOWABLE.sub(_escape, redact("" if value is None else str(value)))
 
 
 @dataclass
@@ -96,6 +161,7 @@ class State:
         if account_id is None:
             raise CommandError("no account id: pass --account-id or set CLOUDFLARE_ACCOUNT_ID")
         api_token = self.api_token or os.environ.get("CLOUDFLARE_API_TOKEN") or None
+        conceal(api_token)
         other_credentials = os.environ.get("CLOUDFLARE_API_KEY") or os.environ.get(
             "CLOUDFLARE_API_USER_SERVICE_KEY"
         )
@@ -109,6 +175,71 @@ class State:
 
             options["event_hooks"] = debug_hooks()
         return options
+
+
+INT64: Final = (-(2**63), 2**64 - 1)
+"""The integers JSON requests can carry (what the SDK's encoder accepts)."""
+
+
+def _check_number(value: object) -> str | None:
+    """Why ``value`` cannot go into a request, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} is not a finite number"
+    if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+        return f"{value} does not fit in 64 bits"
+    return None
+
+
+class Int64(click.types.IntParamType):
+    """An integer option; one beyond 64 bits is a usage error, not an encoder crash."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        problem = _check_number(number)
+        if problem:
+            self.fail(problem, param, ctx)
+        return number
+
+
+class FiniteFloat(click.types.FloatParamType):
+    """A number option refusing nan and inf (``sleep(nan)`` never ends), above ``minimum``."""
+
+    def __init__(self, minimum: float | None = None) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        problem = _check_number(number)
+        if problem:
+            self.fail(problem, param, ctx)
+        if self.minimum is not None and not number > self.minimum:
+            self.fail(f"{number} is not above {self.minimum:g}", param, ctx)
+        return number
+
+
+class Glob(click.types.StringParamType):
+    """A pattern matched here, never sent: any bytes are fine (to exclude a non-UTF-8 name)."""
+
+    name = "glob"
+
+
+def _json_number(text: str) -> Any:
+    number = json.loads(text)
+    problem = _check_number(number)
+    if problem:
+        raise ValueError(problem)
+    return number
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def loads_json(text: str) -> Any:
+    """JSON read from the user; ValueError for numbers a request cannot carry (NaN, 2**64)."""
+    return json.loads(
+        text, parse_int=_json_number, parse_float=_json_number, parse_constant=_json_constant
+    )
 
 
 def state() -> State:
@@ -173,15 +304,32 @@ def call(work: Callable[[AsyncCloudflare], Awaitable[_T]]) -> _T:
         async with AsyncCloudflare(**options) as client:
             return await work(client)
 
-    return asyncio.run(with_client())
+    try:
+        return asyncio.run(with_client())
+    except CloudflareError:
+        raise
+    except ValueError as exc:
+        # The SDK checks its arguments before sending: a ValueError is bad input (exit 2).
+        # Any other error (TypeError, a ValueError in rendering) is not a usage error.
+        raise CommandError(str(exc), EXIT_USAGE) from None
 
 
 # -- output ------------------------------------------------------------------------------
 
 
+class _Console(Console):
+    """Text is shown as it is (no markup, no emoji codes); a closed pipe is left to the root."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, **options)
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def err() -> Console:
     """Messages and progress: stderr, so stdout holds only results."""
-    return Console(stderr=True, highlight=False)
+    return _Console(stderr=True)
 
 
 # Width of tables written to a file or pipe (a terminal's own width is used as it is).
@@ -190,7 +338,7 @@ _PIPE_WIDTH: Final = 160
 
 def stdout_console() -> Console:
     width = None if sys.stdout.isatty() else _PIPE_WIDTH
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
+    return _Console(file=sys.stdout, soft_wrap=False, width=width)
 
 
 def jsonable(value: object) -> object:
@@ -204,19 +352,33 @@ def jsonable(value: object) -> object:
     return value
 
 
+def _redacted(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(k)): _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def print_json(value: object, *, indent: int | None = 2) -> None:
     """One JSON document (``indent=None``: one JSON Lines line) on stdout."""
+    text = json.dumps(_redacted(jsonable(value)), indent=indent, ensure_ascii=False)
+    # These can only be inside strings; escaped, the output is valid UTF-8 and inert.
     target = sys.stdout
-    target.write(json.dumps(jsonable(value), indent=indent, ensure_ascii=False) + "\n")
+    target.write(_JSON_UNSAFE.sub(_json_escape, text) + "\n")
     target.flush()
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
+def _cell(value: object) -> Text:
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        value = json.dumps(value, ensure_ascii=False)
+    return Text(shown(value))
 
 
 @dataclass(frozen=True)
@@ -256,7 +418,7 @@ def out(
         table.add_column("field", no_wrap=True)
         table.add_column("value", overflow="fold")
         for key, field_value in data.items():
-            table.add_row(key, _cell(field_value))
+            table.add_row(_cell(key), _cell(field_value))
         console.print(table)
         return
     console.print(_cell(data))
@@ -267,7 +429,7 @@ def done(value: object, message: str) -> None:
     if state().json:
         print_json(value)
     else:
-        stdout_console().print(message, markup=False)
+        stdout_console().print(Text(shown(message)))
 
 
 def interactive() -> bool:
@@ -286,6 +448,6 @@ def read_json_file(path: str, option: str) -> Any:
     except OSError as exc:
         raise CommandError(f"{option}: cannot read {path}: {exc.strerror or exc}") from None
     try:
-        return json.loads(text)
+        return loads_json(text)
     except ValueError as exc:
         raise CommandError(f"{option}: {path} is not JSON: {exc}") from None

@@ -12,30 +12,34 @@ from typing import Any
 import click
 
 from .. import RequestEvent, ResponseEvent
+from ._common import shown
 
 __all__ = ["debug_hooks"]
 
 
+def _line(text: str) -> None:
+    # The client redacts credentials; shown() also redacts what a server echoes in a URL.
+    click.echo(shown(text).replace("\n", "\\n"), err=True)
+
+
 def _headers(prefix: str, headers: Mapping[str, str]) -> None:
     for name, value in headers.items():
-        click.echo(f"{prefix}   {name}: {value}", err=True)
+        _line(f"{prefix}   {name}: {value}")
 
 
 def _on_request(event: RequestEvent) -> None:
     operation = f" [{event.operation}]" if event.operation else ""
-    click.echo(f"> {event.method} {event.url} (attempt {event.attempt}){operation}", err=True)
+    _line(f"> {event.method} {event.url} (attempt {event.attempt}){operation}")
     _headers(">", event.headers)
 
 
 def _on_response(event: ResponseEvent) -> None:
     took = f"{event.elapsed:.3f}s"
     if event.status_code is None:
-        click.echo(
-            f"< {event.method} {event.url}: no response ({event.error}) after {took}", err=True
-        )
+        _line(f"< {event.method} {event.url}: no response ({event.error}) after {took}")
         return
     ray = f" cf-ray {event.cf_ray}" if event.cf_ray else ""
-    click.echo(f"< {event.status_code} {event.method} {event.url} in {took}{ray}", err=True)
+    _line(f"< {event.status_code} {event.method} {event.url} in {took}{ray}")
     _headers("<", event.headers)
 
 

@@ -15,7 +15,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ._common import err, interactive
+from ._common import err, interactive, shown
 
 __all__ = ["Bar", "bar"]
 
@@ -35,7 +35,11 @@ class Bar:
         if self._progress is None or self._task is None:
             return
         self._progress.update(
-            self._task, description=description, completed=done, total=total, refresh=True
+            self._task,
+            description=None if description is None else shown(description),
+            completed=done,
+            total=total,
+            refresh=True,
         )
 
 
@@ -47,7 +51,7 @@ def bar(description: str) -> Iterator[Bar]:
         return
     progress = Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, NoReturn
+import contextlib
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from typing import Any, Final, NoReturn
 
 import click
 
@@ -22,6 +27,7 @@ from ._common import (
     EXIT_API_ERROR,
     EXIT_AUTHENTICATION,
     EXIT_CODES,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_LOCAL_FILE,
     EXIT_NOT_FOUND,
@@ -30,14 +36,17 @@ from ._common import (
     EXIT_WAIT_TIMEOUT,
     CommandError,
     State,
+    conceal,
+    forget_secrets,
     output_options,
+    shown,
 )
 
 __all__ = ["cli", "exit_code", "run"]
 
 
-def exit_code(error: CloudflareError | ValueError) -> int:
-    """The exit status for an error of the SDK (or a ValueError it raised on bad input)."""
+def exit_code(error: CloudflareError) -> int:
+    """The exit status for an error of the SDK."""
     if isinstance(error, NotFoundError):
         return EXIT_NOT_FOUND
     if isinstance(error, (AuthenticationError, PermissionDeniedError)):
@@ -48,32 +57,125 @@ def exit_code(error: CloudflareError | ValueError) -> int:
         return EXIT_WAIT_TIMEOUT
     if isinstance(error, APIError):
         return EXIT_API_ERROR
-    # ConfigurationError and the SDK's checks of arguments (ValueError): bad input.
+    # ConfigurationError: bad input.
     return EXIT_USAGE
 
 
-def _fail(ctx: click.Context, message: str, code: int) -> NoReturn:
-    # One line, whatever the message holds: the SDK's messages never carry a credential.
-    click.echo(f"error: {' '.join(message.split())}", err=True)
-    ctx.exit(code)
+def _fail(message: str, code: int) -> NoReturn:
+    # One line, whatever the message holds; secrets redacted, terminal controls escaped.
+    click.echo(f"error: {' '.join(shown(message).split())}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+def _usage(error: click.UsageError) -> NoReturn:
+    if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+        raise error  # a group without a command (click >= 8.2): its help, as click shows it
+    where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+    _fail(f"{error.format_message()}{where}", EXIT_USAGE)
+
+
+# The credentials the client reads from the environment: redacted wherever they appear.
+_SECRET_VARIABLES: Final = (
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_API_KEY",
+    "CLOUDFLARE_EMAIL",
+    "CLOUDFLARE_API_USER_SERVICE_KEY",
+    "CFAISEARCH_CF_API_KEY",
+)
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {' '.join(shown(record.getMessage()).split())}"
+
+
+@contextlib.contextmanager
+def _session(root: State) -> Iterator[None]:
+    """One run's secrets, and the SDK's log: with --debug one line a record, else silent.
+
+    Silent by default: the table already shows what a tolerantly decoded response held,
+    and a warning per record would bury the one line an error is.
+    """
+    conceal(root.api_token)
+    for variable in _SECRET_VARIABLES:
+        conceal(os.environ.get(variable))
+    logger = logging.getLogger("cfaisearch")
+    saved = (logger.handlers[:], logger.propagate, logger.level)
+    handler: logging.Handler = logging.NullHandler()
+    if root.debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_OneLine())
+    # Warnings only: the SDK's debug records repeat what --debug's hooks already show.
+    logger.setLevel(logging.WARNING)
+    logger.handlers = [handler]
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers, logger.propagate = saved[0], saved[1]
+        logger.setLevel(saved[2])
+        forget_secrets()
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: send what is left (and the interpreter's flush) nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to silence
+        pass
 
 
 class _Root(click.Group):
     """Turns errors into one line on stderr and an exit status, never a traceback."""
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:  # a bad root option
+            _usage(error)
+
     def invoke(self, ctx: click.Context) -> Any:
+        root = ctx.ensure_object(State)
+        with _session(root):
+            return self._invoke(ctx, root)
+
+    def _invoke(self, ctx: click.Context, root: State) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.UsageError as error:
+            _usage(error)
+        except click.Abort:  # Ctrl-C (or end of input) at a prompt
+            click.echo("aborted; nothing was sent", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
         except CommandError as error:
-            _fail(ctx, str(error), error.exit_code)
-        except (CloudflareError, ValueError) as error:
-            _fail(ctx, str(error), exit_code(error))
+            _fail(str(error), error.exit_code)
+        except CloudflareError as error:
+            _fail(str(error), exit_code(error))
+        except BrokenPipeError:
+            # The reader stopped reading (`| head`): what it wanted was written.
+            _quiet_stdout()
+            raise click.exceptions.Exit(0) from None
         except OSError as error:  # a local file (the SDK wraps its network errors)
             where = f" ({error.filename})" if error.filename else ""
-            _fail(ctx, f"{error.strerror or error}{where}", EXIT_LOCAL_FILE)
+            _fail(f"{error.strerror or error}{where}", EXIT_LOCAL_FILE)
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was cancelled on the server", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except Exception as error:
+            if root.debug:
+                click.echo(shown(traceback.format_exc()), err=True, nl=False)
+            _fail(f"unexpected {type(error).__name__}: {error}", EXIT_INTERNAL)
 
 
 _EPILOG = "Exit codes:\n\n\b\n" + "\n".join(
@@ -128,6 +230,29 @@ for group in (instances.group, namespaces.group, jobs.group, items.group, tokens
     cli.add_command(group)
 for command in (sync.sync, search.search, search.chat, extras.emulator, extras.demo):
     cli.add_command(command)
+
+
+class _Utf8Text(click.types.StringParamType):
+    """Text that goes to the API: an undecodable byte in argv is a usage error naming it."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = super().convert(value, param, ctx)
+        if isinstance(text, str) and any("\ud800" <= char <= "\udfff" for char in text):
+            self.fail(f"{shown(text)!s} is not valid UTF-8", param, ctx)
+        return text
+
+
+def _text_parameters(command: click.Command) -> None:
+    # Paths (click.Path) and globs keep their bytes: only plain text, which is sent, is checked.
+    for parameter in command.params:
+        if type(parameter.type) is click.types.StringParamType:
+            parameter.type = _Utf8Text()
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _text_parameters(sub)
+
+
+_text_parameters(cli)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

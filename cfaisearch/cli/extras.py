@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Final, NoReturn
+
 import click
 
-from ._common import example
+from ._common import CommandError, example
 
 __all__ = ["demo", "emulator"]
+
+_MAX_PORT: Final = 65535
+
+
+def _refuse(message: str) -> NoReturn:
+    raise CommandError(message)
 
 
 class _EmulatorCommand(click.Command):
@@ -34,7 +42,14 @@ class _EmulatorCommand(click.Command):
 @click.pass_context
 def emulator(ctx: click.Context, arguments: tuple[str, ...]) -> None:
     """Run the bundled AI Search emulator until Ctrl-C (all options below are passed on)."""
-    from ..emulator.__main__ import main
+    from ..emulator.__main__ import _parser, main
+
+    parser = _parser()
+    parser.prog = "cfaisearch emulator"
+    parser.error = _refuse  # type: ignore[method-assign]  # one line, as every CLI error
+    port = parser.parse_args(list(arguments)).port
+    if not 0 <= port <= _MAX_PORT:
+        raise CommandError(f"--port: {port} is not a port (0 to {_MAX_PORT})")
 
     ctx.exit(main(list(arguments)))
 

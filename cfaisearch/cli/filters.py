@@ -14,6 +14,7 @@ This module imports nothing of the command line's extra, so it is tested alone.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Final
@@ -30,10 +31,13 @@ _OPERATORS: Final = {
     "<": "$lt",
     "<=": "$lte",
 }
-_KEY: Final = r"[A-Za-z_][A-Za-z0-9_.\-]*"
+# A key is any run of non-space characters but the operators' (``-m läng=x`` is a key).
+_KEY: Final = r"[^\s=!<>^]+"
 _COMPARISON: Final = re.compile(rf"^\s*({_KEY})\s*(!=|>=|<=|\^=|=|>|<)\s*(.*?)\s*$", re.S)
 _MEMBERSHIP: Final = re.compile(rf"^\s*({_KEY})\s+(in|not\s+in)\s+(.*?)\s*$", re.S)
 _NUMBER: Final = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
+# The integers a JSON request can carry (the SDK's encoder refuses any other).
+_INT_RANGE: Final = (-(2**63), 2**64 - 1)
 
 
 class FilterError(ValueError):
@@ -55,6 +59,10 @@ def parse_value(text: str, expression: str) -> Scalar:
         return text == "true"
     if _NUMBER.match(text):
         number: int | float = json.loads(text)
+        if isinstance(number, int) and not _INT_RANGE[0] <= number <= _INT_RANGE[1]:
+            raise FilterError(f"{expression!r}: {text} does not fit in 64 bits; quote it")
+        if isinstance(number, float) and not math.isfinite(number):
+            raise FilterError(f"{expression!r}: {text} is too large a number; quote it")
         return number
     return text
 
@@ -108,7 +116,10 @@ def _conditions(expression: str) -> tuple[str, list[tuple[str, object]]]:
         )
     key, symbol, raw = comparison.groups()
     if symbol == "^=":
-        text = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'" else raw
+        quoted = len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'"
+        if not quoted and raw and (raw[0] in "\"'" or raw[-1] in "\"'"):
+            raise FilterError(f"{expression!r}: unbalanced quote in {raw!r}")
+        text = raw[1:-1] if quoted else raw
         low, high = _prefix_bounds(text, expression)
         return key, [("$gte", low), ("$lt", high)]
     value = parse_value(raw, expression)

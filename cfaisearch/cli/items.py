@@ -12,6 +12,7 @@ from .. import AsyncCloudflare
 from .._files import UploadFile
 from ..types import Item, ItemUploadResult
 from ._common import (
+    EXIT_LOCAL_FILE,
     Column,
     CommandError,
     call,
@@ -159,6 +160,7 @@ def get(instance: str, item_id: str, namespace: str) -> None:
     default="-",
     show_default=True,
     metavar="FILE|-",
+    type=click.Path(allow_dash=True),
     help="Where to write the file (- = stdout).",
 )
 @output_options
@@ -172,7 +174,12 @@ def download(instance: str, item_id: str, namespace: str, output: str) -> None:
         items = client.aisearch.namespaces.instances.items
         async with await items.download(item_id, name=namespace, id=instance) as response:
             if output != "-":
-                return await response.write_to_file(output)
+                try:
+                    return await response.write_to_file(output)
+                except OSError as exc:  # named as given, not as the hidden temporary file
+                    raise CommandError(
+                        f"-o: cannot write {output}: {exc.strerror or exc}", EXIT_LOCAL_FILE
+                    ) from None
             size = 0
             stdout = sys.stdout.buffer
             async for piece in response.iter_bytes():

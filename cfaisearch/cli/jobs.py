@@ -12,6 +12,7 @@ from .. import AsyncCloudflare, WaitTimeoutError
 from ..types import Job
 from ._common import (
     Column,
+    FiniteFloat,
     call,
     example,
     namespace_option,
@@ -41,14 +42,14 @@ LOG_COLUMNS = (
 
 _TIMEOUT = click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(minimum=0),
     default=600.0,
     show_default=True,
     help="Seconds to wait before giving up (exit 7).",
 )
 _POLL = click.option(
     "--poll-interval",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(minimum=0),
     default=2.0,
     show_default=True,
     help="Seconds between checks.",

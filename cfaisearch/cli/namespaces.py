@@ -34,6 +34,7 @@ _DESCRIPTION = click.option("--description", help="What the namespace holds.")
 _JSON_BODY = click.option(
     "--json-body",
     metavar="FILE|-",
+    type=click.Path(allow_dash=True),
     help="A JSON object (description, public_endpoint_params); options win over it.",
 )
 

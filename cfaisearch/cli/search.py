@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import click
+from rich.text import Text
 
 from .. import NOT_GIVEN, AsyncCloudflare, ChatCompletionChunk, RetrievedChunks
 from ..types import ChatCompletion, SearchChunk
@@ -14,11 +15,14 @@ from ._common import (
     Column,
     CommandError,
     call,
+    concealed,
     example,
     namespace_option,
     out,
     output_options,
     print_json,
+    redact,
+    shown,
     state,
     stdout_console,
 )
@@ -77,14 +81,27 @@ def _retrieval(function: Any) -> Any:
     return function
 
 
-def _chunk_rows(chunks: list[SearchChunk]) -> list[dict[str, Any]]:
+def _score(value: object) -> str:
+    """A score as ``0.734``; whatever else a drifted API sends, as it is."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.3f}"
+    return "" if value is None else str(value)
+
+
+def _key(chunk: SearchChunk) -> str:
+    # Tolerant decoding keeps whatever a drifted API sent, so nothing is assumed of `item`.
+    key = getattr(chunk.item, "key", None)
+    return str(key or chunk.id or "")
+
+
+def _chunk_rows(chunks: list[SearchChunk] | None) -> list[dict[str, Any]]:
     rows = []
-    for chunk in chunks:
-        text = " ".join(chunk.text.split())
+    for chunk in chunks or []:
+        text = " ".join(chunk.text.split()) if isinstance(chunk.text, str) else ""
         rows.append(
             {
-                "score": f"{chunk.score:.3f}",
-                "key": chunk.item.key if chunk.item else "",
+                "score": _score(chunk.score),
+                "key": _key(chunk),
                 "text": text if len(text) <= _PREVIEW else text[: _PREVIEW - 1] + "…",
             }
         )
@@ -122,17 +139,17 @@ def search(
     out(_chunk_rows(result.chunks), COLUMNS)
 
 
-def _sources(chunks: list[SearchChunk]) -> None:
+def _sources(chunks: list[SearchChunk] | None) -> None:
     console = stdout_console()
-    console.print("\nSources:", markup=False)
+    console.print("\nSources:")
     seen: list[str] = []
-    for chunk in chunks:
-        key = chunk.item.key if chunk.item else chunk.id
+    for chunk in chunks or []:
+        key = _key(chunk)
         if key not in seen:
             seen.append(key)
-            console.print(f"  {len(seen)}. {key} (score {chunk.score:.3f})", markup=False)
+            console.print(Text(shown(f"  {len(seen)}. {key} (score {_score(chunk.score)})")))
     if not seen:
-        console.print("  (none)", markup=False)
+        console.print("  (none)")
 
 
 def _answer_text(completion: ChatCompletion) -> str:
@@ -141,7 +158,44 @@ def _answer_text(completion: ChatCompletion) -> str:
     content = completion.choices[0].message.content
     if isinstance(content, str):
         return content
-    return "".join(part.text or "" for part in content or [])
+    if not isinstance(content, list):
+        return ""
+    return "".join(str(getattr(part, "text", None) or "") for part in content)
+
+
+class _Answer:
+    """The streamed answer on stdout, shown safely as it arrives.
+
+    Text that could be the start of a secret is held back until the next piece says
+    whether it is one: a secret split across two pieces is still redacted.
+    """
+
+    def __init__(self, output: TextIO) -> None:
+        self._output = output
+        self._pending = ""
+
+    def _held(self) -> int:
+        """How many trailing characters of the pending text could begin a secret."""
+        secrets = concealed()
+        longest = min(len(self._pending), max(map(len, secrets), default=1) - 1)
+        for size in range(longest, 0, -1):
+            tail = self._pending[-size:]
+            if any(secret.startswith(tail) for secret in secrets):
+                return size
+        return 0
+
+    def write(self, text: str) -> None:
+        self._pending = redact(self._pending + text)
+        cut = len(self._pending) - self._held()
+        ready, self._pending = self._pending[:cut], self._pending[cut:]
+        if ready:
+            self._output.write(shown(ready))
+            self._output.flush()
+
+    def end(self) -> None:
+        self._output.write(shown(self._pending) + "\n")
+        self._output.flush()
+        self._pending = ""
 
 
 @click.command("chat")
@@ -187,13 +241,12 @@ def chat(
         if as_json:
             print_json(completion)
             return
-        stdout_console().print(_answer_text(completion), markup=False, highlight=False)
+        stdout_console().print(Text(shown(_answer_text(completion))))
         _sources(completion.chunks)
         return
 
     async def stream(client: AsyncCloudflare) -> list[SearchChunk]:
         chunks: list[SearchChunk] = []
-        output = sys.stdout
         events = await client.aisearch.namespaces.instances.chat_completions(
             instance,
             name=namespace,
@@ -202,20 +255,23 @@ def chat(
             model=model_given,
             stream=True,
         )
-        async with events:
-            async for event in events:
-                if isinstance(event, RetrievedChunks):
-                    chunks = list(event.chunks)
-                    if as_json:
-                        print_json({"type": "chunks", "chunks": chunks}, indent=None)
-                elif isinstance(event, ChatCompletionChunk) and event.text:
-                    if as_json:
-                        print_json({"type": "delta", "text": event.text}, indent=None)
-                    else:
-                        output.write(event.text)
-                        output.flush()
-        if not as_json:
-            output.write("\n")
+        answer = _Answer(sys.stdout)
+        try:
+            async with events:
+                async for event in events:
+                    if isinstance(event, RetrievedChunks):
+                        chunks = list(event.chunks or [])
+                        if as_json:
+                            print_json({"type": "chunks", "chunks": chunks}, indent=None)
+                    elif isinstance(event, ChatCompletionChunk) and event.text:
+                        if as_json:
+                            print_json({"type": "delta", "text": event.text}, indent=None)
+                        else:
+                            answer.write(event.text)
+        finally:
+            # Also when the stream breaks off: the error line must not join the answer.
+            if not as_json:
+                answer.end()
         return chunks
 
     chunks = call(stream)

@@ -8,7 +8,6 @@ added to the declaration appears here without a change.
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -17,7 +16,7 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 import click
 
 from ..types import params
-from ._common import CommandError, read_json_file
+from ._common import CommandError, FiniteFloat, Int64, loads_json, read_json_file
 
 __all__ = ["CREATE_SETTINGS", "UPDATE_SETTINGS", "settings_from", "settings_options"]
 
@@ -36,7 +35,7 @@ class _JSONValue(click.ParamType):  # type: ignore[type-arg]  # generic in newer
         if not isinstance(value, str):
             return value
         try:
-            return json.loads(value)
+            return loads_json(value)
         except ValueError as exc:
             self.fail(f"{value!r} is not JSON: {exc}", param, ctx)
 
@@ -65,8 +64,12 @@ def _option(name: str, annotation: Any) -> Callable[[_F], _F]:
     described = f"The instance's `{name}` setting."
     if kind is bool:
         return click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=described)
-    if kind in (int, float, str):
-        return click.option(flag, name, type=kind, help=described)
+    if kind is int:
+        return click.option(flag, name, type=Int64(), help=described)
+    if kind is float:
+        return click.option(flag, name, type=FiniteFloat(), help=described)
+    if kind is str:
+        return click.option(flag, name, type=str, help=described)
     if get_origin(kind) is Literal:
         return click.option(flag, name, type=_LiteralChoice(get_args(kind)), help=described)
     return click.option(flag, name, type=_JSONValue(), metavar="JSON", help=described + " (JSON)")
@@ -81,6 +84,7 @@ def settings_options(settings: Mapping[str, Any]) -> Callable[[_F], _F]:
         return click.option(
             "--json-body",
             metavar="FILE|-",
+            type=click.Path(allow_dash=True),
             help="A JSON object of settings (from a file, or - for stdin); options win over it.",
         )(function)
 

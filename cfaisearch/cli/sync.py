@@ -11,6 +11,8 @@ from .. import AsyncCloudflare, NotFoundError
 from ._common import (
     EXIT_SYNC_FAILED,
     Column,
+    FiniteFloat,
+    Glob,
     call,
     example,
     namespace_option,
@@ -43,10 +45,13 @@ FAILURE_COLUMNS = (
     "--include",
     multiple=True,
     metavar="GLOB",
+    type=Glob(),
     help="Only files whose key (relative path, with /) matches; repeatable. "
     "* stays within a folder, ** spans folders: '**/*.md'.",
 )
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files; repeatable.")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", type=Glob(), help="Skip matching files; repeatable."
+)
 @click.option("--delete", is_flag=True, help="Delete items whose file is gone from the folder.")
 @click.option(
     "--concurrency",
@@ -66,7 +71,7 @@ FAILURE_COLUMNS = (
 @click.option("--wait", is_flag=True, help="Then wait until the instance has indexed them.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(minimum=0),
     default=600.0,
     show_default=True,
     help="Seconds --wait waits before giving up (exit 7).",

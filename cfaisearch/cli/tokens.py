@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from .. import AsyncCloudflare
-from ._common import Column, call, done, example, out, output_options
+from ._common import Column, call, conceal, done, example, out, output_options
 
 __all__ = ["group"]
 
@@ -74,6 +74,7 @@ def get(token_id: str) -> None:
 @example("CFAISEARCH_CF_API_KEY=... cfaisearch tokens create --name r2-reader --cf-api-id abc123")
 def create(name: str, cf_api_id: str, cf_api_key: str, legacy: bool | None) -> None:
     """Register a Cloudflare API token; its secret is read from the environment or asked for."""
+    conceal(cf_api_key)
     extra: dict[str, Any] = {} if legacy is None else {"legacy": legacy}
     out(
         call(
@@ -91,6 +92,7 @@ def create(name: str, cf_api_id: str, cf_api_key: str, legacy: bool | None) -> N
 @example("cfaisearch tokens update 4f1c... --name r2-reader --cf-api-id def456")
 def update(token_id: str, name: str, cf_api_id: str, cf_api_key: str, legacy: bool | None) -> None:
     """Replace a token's credentials and name."""
+    conceal(cf_api_key)
     extra: dict[str, Any] = {} if legacy is None else {"legacy": legacy}
     out(
         call(

@@ -52,7 +52,7 @@ def test_expressions_on_one_key_make_a_range_and_keys_combine() -> None:
     [
         (["lang"], "expected KEY OP VALUE"),
         (["=en"], "expected KEY OP VALUE"),
-        (["1lang=en"], "expected KEY OP VALUE"),
+        (["la ng=en"], "expected KEY OP VALUE"),
         (["lang==en"], "starts with an operator"),
         (["year=>5"], "starts with an operator"),
         (["draft>true"], "not booleans"),
@@ -60,6 +60,9 @@ def test_expressions_on_one_key_make_a_range_and_keys_combine() -> None:
         (["lang in en,'fr"], "unbalanced quote"),
         (["lang in en,,fr"], "missing value"),
         (["folder^="], "at least one character"),
+        (["n in 1,-9223372036854775809"], "does not fit in 64 bits"),
+        (["x<1e999"], "too large a number"),
+        (['x^=a"'], "unbalanced quote"),
         (["year>1", "year>2"], "already has a \\$gt"),
         (["folder^=a/", "folder>=b"], "already has a \\$gte"),
     ],
