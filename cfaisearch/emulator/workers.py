@@ -34,6 +34,7 @@ import struct
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from .errors import ApiError
 from .retrieval import Retriever
 from .store import Database
 from .vectors import make_scorer
@@ -47,8 +48,6 @@ T = TypeVar("T")
 WorkerCall = Callable[Concatenate[Database, Retriever, P], T]
 
 _HEADER = struct.Struct("!I")
-#: How much lower a worker's CPU priority is than the server's (``os.nice``).
-NICENESS = 5
 #: Seconds a worker gets to exit after its socket closes, before it is killed.
 STOP_GRACE = 5.0
 
@@ -76,6 +75,8 @@ class _Worker:
             finally:
                 self.db.conn.execute("COMMIT")
         except Exception as exc:  # sent back and raised in the server
+            if not isinstance(exc, ApiError):  # the traceback stays here: log it here
+                log.exception("search worker call failed")
             outcome = (False, exc)
         try:
             return pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
@@ -88,10 +89,6 @@ def _serve(sock: socket.socket, path: str, scorer: str) -> None:
     """A worker's life: answer calls in order until the server closes the socket."""
     # Ctrl+C reaches the whole process group; the server decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(os, "nice"):  # POSIX only
-        # Searches yield the CPU to the server process, so a GET (or any
-        # request's HTTP handling) does not wait for a core behind them.
-        os.nice(NICENESS)
     # One BLAS thread per worker: the workers already use every core, and
     # BLAS threads on top of them only fight over the CPUs (set before numpy
     # is first imported, which happens when the scorer loads).
@@ -148,20 +145,26 @@ class _Channel:
         try:
             while True:
                 (size,) = _HEADER.unpack(await reader.readexactly(_HEADER.size))
-                succeeded, value = pickle.loads(await reader.readexactly(size))
+                payload = await reader.readexactly(size)
                 future = self.pending.popleft()
+                try:
+                    succeeded, value = pickle.loads(payload)
+                except Exception as exc:
+                    succeeded, value = False, RuntimeError(f"unreadable worker answer: {exc!r}")
                 if future.done():  # the request was cancelled (client gone)
                     continue
                 if succeeded:
                     future.set_result(value)
                 else:
                     future.set_exception(value)
-        except (asyncio.IncompleteReadError, ConnectionError) as exc:
-            self._fail(exc)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the worker exited
+        finally:  # whatever ended the stream (close() too), nothing more will come
+            self._fail()
 
-    def _fail(self, exc: BaseException) -> None:
+    def _fail(self) -> None:
         if self.alive:
-            log.error("search worker %s exited (%r); searching without it", self.process.pid, exc)
+            log.error("search worker %s exited; searching without it", self.process.pid)
         self.alive = False
         while self.pending:
             future = self.pending.popleft()
@@ -191,7 +194,7 @@ class _Channel:
             self.pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.pump
-        self._fail(RuntimeError("stopped"))
+        self._fail()
         await asyncio.to_thread(self.process.join, STOP_GRACE)
         if self.process.is_alive():
             self.process.kill()

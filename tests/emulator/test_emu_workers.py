@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import operator
 import os
 import pickle
 import signal
@@ -16,7 +17,6 @@ from cfaisearch.emulator.api.search import answer_search
 from cfaisearch.emulator.errors import ApiError, ErrorCode
 from cfaisearch.emulator.state import STATE, EmulatorState
 from cfaisearch.emulator.store import Store
-from cfaisearch.emulator.workers import NICENESS
 from tests.support.emulator_api import Api
 
 
@@ -119,11 +119,32 @@ async def test_a_dead_worker_costs_speed_not_answers(api: Api) -> None:
     assert await api.search("apples", retrieval_type="keyword")
 
 
-@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX process priorities")
-async def test_workers_run_at_a_lower_cpu_priority_than_the_server(api: Api) -> None:
+async def test_an_unexpected_error_in_a_worker_is_raised_in_the_server(api: Api) -> None:
+    await _corpus(api)
+    workers = _state(api).search_workers
+    assert workers is not None
+    # truediv(db, retriever): a TypeError raised inside the worker.
+    with pytest.raises(TypeError, match="unsupported operand"):
+        await workers.call(operator.truediv, {})
+    assert workers.alive
+    assert await api.search("apples", retrieval_type="keyword")
+    reply = await api.request("POST", "/instances/kb/search", json={"query": "apples"})
+    assert reply.status == 200
+
+
+async def test_searches_a_dying_worker_had_not_answered_fail_as_500s_not_hangs(api: Api) -> None:
+    await _corpus(api)
     workers = _state(api).search_workers
     assert workers is not None
     [pid] = workers.pids
     assert pid is not None
-    server = os.getpriority(os.PRIO_PROCESS, 0)
-    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, server + NICENESS)
+    body = {"query": "apples pears", "ai_search_options": {"retrieval": {"context_expansion": 3}}}
+    path = "/instances/kb/search"
+    searches = [asyncio.ensure_future(api.request("POST", path, json=body)) for _ in range(40)]
+    await asyncio.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    replies = await asyncio.wait_for(asyncio.gather(*searches), 30)
+    assert {r.status for r in replies} <= {200, 500}
+    for reply in replies:
+        if reply.status == 500:
+            assert reply.error_codes == [int(ErrorCode.INTERNAL)]
