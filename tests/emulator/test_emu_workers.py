@@ -8,6 +8,7 @@ import operator
 import os
 import pickle
 import signal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from cfaisearch.emulator.api.search import answer_search
 from cfaisearch.emulator.errors import ApiError, ErrorCode
 from cfaisearch.emulator.state import STATE, EmulatorState
 from cfaisearch.emulator.store import Store
+from cfaisearch.emulator.workers import SearchWorkers
 from tests.support.emulator_api import Api
 
 
@@ -148,3 +150,46 @@ async def test_searches_a_dying_worker_had_not_answered_fail_as_500s_not_hangs(a
     for reply in replies:
         if reply.status == 500:
             assert reply.error_codes == [int(ErrorCode.INTERNAL)]
+
+
+async def test_a_call_with_every_worker_dead_says_so(api: Api) -> None:
+    workers = _state(api).search_workers
+    assert workers is not None
+    [pid] = workers.pids
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(500):
+        if not workers.alive:
+            break
+        await asyncio.sleep(0.01)
+    with pytest.raises(RuntimeError, match="no search worker is running"):
+        await workers.call(operator.truediv, {})
+
+
+async def test_a_worker_that_cannot_start_fails_start_with_a_clear_error(tmp_path: Path) -> None:
+    workers = SearchWorkers(1, str(tmp_path / "missing" / "db.sqlite3"), "lexical")
+    try:
+        with pytest.raises(RuntimeError, match="search worker exited while starting"):
+            await workers.start()
+    finally:
+        await workers.stop()
+
+
+async def test_workers_never_started_stop_cleanly(tmp_path: Path) -> None:
+    workers = SearchWorkers(2, str(tmp_path / "db.sqlite3"), "lexical")
+    await workers.stop()
+    assert not workers.alive
+
+
+@pytest.mark.usefixtures("nothing_searches_in_the_server")
+async def test_namespace_searches_score_vectors_in_a_worker(api: Api) -> None:
+    await _corpus(api)
+    direct = await api.search("apples pears", retrieval_type="hybrid")
+    options = {"instance_ids": ["kb"], "retrieval": {"retrieval_type": "hybrid"}}
+    fanned = await api.ok(
+        "POST",
+        "/namespaces/default/search",
+        json={"query": "apples pears", "ai_search_options": options},
+    )
+    assert fanned["errors"] == []
+    assert [c["id"] for c in fanned["chunks"]] == [c["id"] for c in direct]
