@@ -14,6 +14,9 @@ index them all is divided by their number; then keyword and hybrid searches
 run with 1 client and with 32, interleaved in rounds; a GET of the instance
 runs beside a 32-client search storm; and the same keyword query runs as
 plain FTS5 in this process, on a table holding the same texts (the floor).
+Searches are sent by a lean client (``Connection``: pre-encoded requests on
+keep-alive connections, answers read but not decoded), the same for 1 client
+and for 32, so the figures are the server's and not aiohttp's client's.
 No unit test asserts any of these timings.
 """
 
@@ -200,19 +203,77 @@ async def _timed(fn: Callable[[], Awaitable[Any]]) -> float:
     return (time.perf_counter() - began) * 1000
 
 
-async def _clients(
-    clients: int, calls: int, make: Callable[[int], Awaitable[Any]]
+class Connection:
+    """One keep-alive HTTP/1.1 connection sending pre-encoded searches: the lean client.
+
+    The figures measure the server, so the client does as little as it can:
+    request bytes are encoded once, and an answer is read (status line,
+    headers, ``Content-Length`` bytes of body) but not decoded. The 1-client
+    and the 32-client series both use it.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> Connection:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.writer is not None
+        self.writer.close()
+        await self.writer.wait_closed()
+
+    async def send(self, request: bytes) -> bytes:
+        assert self.reader is not None
+        assert self.writer is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = _CONTENT_LENGTH.search(head)
+        assert length is not None, head
+        body = await self.reader.readexactly(int(length.group(1)))
+        if head[9:12] != b"200":
+            raise RuntimeError(f"search: {head[:12]!r} {body[:200]!r}")
+        return body
+
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)
+
+
+def search_requests(root: str, port: int, queries: list[str], kind: str) -> list[bytes]:
+    """Pre-encoded HTTP requests of ``Client.search``, one per query."""
+    path = root.split(f":{port}", 1)[1] + f"/instances/{INSTANCE}/search"
+    requests = []
+    for query in queries:
+        options = {"retrieval": {"retrieval_type": kind, "match_threshold": 0}}
+        body = orjson.dumps({"query": query, "ai_search_options": options})
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        requests.append(head.encode() + body)
+    return requests
+
+
+async def _search_load(
+    port: int, clients: int, requests: list[bytes], calls: int
 ) -> tuple[list[float], float]:
-    """Latencies (ms) of ``calls`` calls spread over ``clients`` tasks, and calls per second."""
+    """``calls`` searches over ``clients`` connections: latencies (ms) and searches per second."""
     latencies: list[float] = []
     counter = iter(range(calls))
 
-    async def worker() -> None:
-        for n in counter:
-            latencies.append(await _timed(lambda n=n: make(n)))
+    async def client() -> None:
+        async with Connection(port) as connection:
+            for n in counter:
+                began = time.perf_counter()
+                await connection.send(requests[n % len(requests)])
+                latencies.append((time.perf_counter() - began) * 1000)
 
     began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(client() for _ in range(clients)))
     return latencies, calls / (time.perf_counter() - began)
 
 
@@ -279,8 +340,14 @@ async def measure_size(size: int, scorer: str, rounds: int, calls: int) -> dict[
             client = Client(session, emulator.root)
             index_s = await _create_and_index(client, corpus)
             queries = corpus.queries
-            for kind in ("keyword", "hybrid"):  # warm the caches, check answers exist
-                hits = [await client.search(q, kind) for q in queries[:8]]
+            requests = {
+                kind: search_requests(emulator.root, emulator.port, queries, kind)
+                for kind in ("keyword", "hybrid")
+            }
+            for kind in ("keyword", "hybrid"):
+                # Warm every search process's caches (concurrent calls reach
+                # each of them); check that answers exist.
+                hits = await asyncio.gather(*(client.search(q, kind) for q in queries[:16]))
                 assert any(hits), f"{kind} search found nothing"
             figures: dict[str, Any] = {"size": size, "index_ms_per_doc": index_s * 1000 / size}
             series: dict[str, list[float]] = {}
@@ -291,22 +358,14 @@ async def measure_size(size: int, scorer: str, rounds: int, calls: int) -> dict[
                 for kind in ("keyword", "hybrid"):
                     for clients in (1, CLIENTS):
                         n = calls if clients == 1 else calls * 4
-
-                        def one(i: int, kind: str = kind) -> Awaitable[int]:
-                            return client.search(queries[i % len(queries)], kind)
-
-                        lat, rate = await _clients(clients, n, one)
+                        lat, rate = await _search_load(emulator.port, clients, requests[kind], n)
                         series.setdefault(f"{kind}/{clients}", []).extend(lat)
                         rates.setdefault(f"{kind}/{clients}", []).append(rate)
                 # A reader's GET beside a storm of 32 hybrid searches; the prober
                 # is a process of its own, so the storm's client-side work
                 # (this process) does not delay it.
                 with Prober(emulator.root) as prober:
-                    await _clients(
-                        CLIENTS,
-                        calls * 4,
-                        lambda i: client.search(queries[i % len(queries)], "hybrid"),
-                    )
+                    await _search_load(emulator.port, CLIENTS, requests["hybrid"], calls * 4)
                 get_during_storm += prober.latencies
                 # The floor in the same round, so load from elsewhere moves both sides.
                 floor += _floor(corpus, queries, 3)

@@ -57,6 +57,17 @@ class ApiError(Exception):
         self.pointer = None if pointer is None else _encodable(pointer)
         self.headers = headers or {}
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Search processes send errors back pickled; the default would call
+        # ApiError(message) alone.
+        return (_rebuild, (self.status, self.code, self.message, self.pointer, self.headers))
+
+
+def _rebuild(
+    status: int, code: ErrorCode, message: str, pointer: str | None, headers: dict[str, str]
+) -> ApiError:
+    return ApiError(status, code, message, pointer=pointer, headers=headers)
+
 
 def _encodable(text: str) -> str:
     # Messages echo client input (names, ids, keys); a lone surrogate in it

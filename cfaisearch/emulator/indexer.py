@@ -141,6 +141,8 @@ class Indexer:
         self._queued: set[int] = set()
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._worker: asyncio.Task[None] | None = None
+        #: Instances whose keyword index gained segments since it was last merged.
+        self._unmerged: set[int] = set()
 
     async def start(self) -> None:
         """Start the worker and queue the items a previous run left unfinished."""
@@ -188,6 +190,18 @@ class Indexer:
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_result(None)
+            if self._queue.empty():
+                await self.merge_keyword_indexes()
+
+    async def merge_keyword_indexes(self) -> None:
+        """Merge the keyword index of every instance indexed into since the last merge.
+
+        Each step is a write transaction of its own, so other writes interleave.
+        """
+        while self._unmerged:
+            instance_pk = self._unmerged.pop()
+            while await self._store.run(Database.merge_keyword_index, instance_pk):
+                pass
 
     async def index(self, pk: int) -> str | None:
         """Index one item now; its final status, or ``None`` if it no longer exists."""
@@ -200,4 +214,6 @@ class Indexer:
         began = time.perf_counter()
         outcome = await asyncio.to_thread(_prepare, item, content, config, self._scorer)
         elapsed_ms = int((time.perf_counter() - began) * 1000)
-        return await self._store.run(_finish, item, outcome, elapsed_ms, now_iso())
+        status = await self._store.run(_finish, item, outcome, elapsed_ms, now_iso())
+        self._unmerged.add(item.instance_pk)
+        return status

@@ -282,6 +282,7 @@ class JobManager:
                 db.touch_item(pk, now_iso())
 
         await self._store.run(touch)
+        await self._indexer.merge_keyword_indexes()
         await self._end(job.pk, "completed", f"job completed: {len(todo)} files indexed")
 
     async def _index(self, instance: InstanceRow, source_id: str, document: SourceDocument) -> str:

@@ -46,11 +46,20 @@ def json_response(
     )
 
 
-def ok(result: object, *, status: int = 200, result_info: JSON | None = None) -> web.Response:
+def envelope(result: object, result_info: JSON | None = None) -> JSON:
     body: JSON = {"success": True, "errors": [], "messages": [], "result": result}
     if result_info is not None:
         body["result_info"] = result_info
-    return json_response(body, status=status)
+    return body
+
+
+def ok(result: object, *, status: int = 200, result_info: JSON | None = None) -> web.Response:
+    return json_response(envelope(result, result_info), status=status)
+
+
+def encoded_response(body: bytes) -> web.Response:
+    """A 200 with JSON already encoded (by a search process), headed like ``json_response``."""
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 def error_body(code: int, message: str, pointer: str | None = None) -> JSON:

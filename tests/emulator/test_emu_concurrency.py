@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cfaisearch.emulator import retrieval
+from cfaisearch.emulator.indexer import Indexer
 from cfaisearch.emulator.state import STATE, EmulatorState
 from cfaisearch.emulator.store import Database, ItemCriteria, Store
 from tests.support.emulator_api import Api
@@ -186,3 +187,32 @@ async def test_a_read_sees_change_counts_as_of_its_own_snapshot() -> None:
         assert store.generation(1) == 1
     finally:
         await store.close()
+
+
+async def _unmerged_work_after_uploads(api: Api) -> bool:
+    """Upload one item at a time; whether the keyword index then had segments to merge."""
+    await api.create_instance()
+    for n in range(24):
+        reply = await api.upload(f"doc{n}.txt", f"apples and pears number {n}")
+        assert reply.result["status"] == "completed", reply.text
+    store = _state(api).store
+    instance = await store.read(Database.get_instance, "default", "kb")
+    assert instance is not None
+    return await store.run(Database.merge_keyword_index, instance.pk)
+
+
+async def test_keyword_index_is_merged_once_the_upload_queue_is_empty(api: Api) -> None:
+    assert await _unmerged_work_after_uploads(api) is False
+    assert len(await api.search("apples", retrieval_type="keyword")) == 10
+
+
+async def test_without_merging_one_item_uploads_leave_segments_to_merge(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above can fail: unmerged, the same uploads leave work behind."""
+
+    async def skipped(self: Indexer) -> None:
+        return None
+
+    monkeypatch.setattr(Indexer, "merge_keyword_indexes", skipped)
+    assert await _unmerged_work_after_uploads(api) is True

@@ -12,6 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from cfaisearch.emulator.state import STATE
+from cfaisearch.emulator.store import Database
 from tests.support.emulator_api import Api, eventually
 
 JOB_FIELDS = {"id", "source", "description", "started_at", "last_seen_at", "ended_at", "end_reason"}
@@ -306,3 +308,16 @@ async def test_cancel_a_queued_job(api: Api) -> None:
         "PATCH", f"/instances/kb/jobs/{running['id']}", json={"action": "cancel"}
     )
     assert reply.status == 405
+
+
+async def test_a_sync_job_leaves_its_keyword_index_merged(api: Api) -> None:
+    await api.create_instance(type="r2", source="docs-bucket", token_id=await _token(api))
+    (initial,) = await api.ok("GET", "/instances/kb/jobs")
+    assert (await _finished(api, initial["id"]))["end_reason"] == "completed"
+    runner = api.emulator._runner
+    assert runner is not None
+    store = runner.app[STATE].store
+    instance = await store.read(Database.get_instance, "default", "kb")
+    assert instance is not None
+    # Three files indexed one by one leave three segments, unless merged.
+    assert await store.run(Database.merge_keyword_index, instance.pk) is False

@@ -27,6 +27,11 @@ def namespace_name(request: web.Request) -> str:
 
 async def read_json(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
     raw = await request.read()  # aiohttp enforces client_max_size (413)
+    return json_body(raw, allow_empty=allow_empty)
+
+
+def json_body(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
+    """A request body as a JSON object, or the 400 that ``read_json`` answers."""
     if not raw.strip():
         if allow_empty:
             return {}

@@ -16,8 +16,15 @@ from ..instance_config import DEFAULTS
 from ..state import EmulatorState
 from ..store import Database, InstanceRow
 from ..validation import as_list, as_object, as_str, enum
-from ..wire import json_response, ok
-from .common import namespace_name, read_json, require_instance, require_namespace, state
+from ..wire import dumps, encoded_response, envelope, json_response, ok
+from .common import (
+    json_body,
+    namespace_name,
+    read_json,
+    require_instance,
+    require_namespace,
+    state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +106,27 @@ def parse_search_query(body: dict[str, Any]) -> Query:
 async def _retrieve(
     st: EmulatorState, instance: InstanceRow, query: Query, options: retrieval.Options
 ) -> list[list[dict[str, Any]]]:
-    if st.search_workers is not None and options.needs_vectors:
-        generation = st.store.generation(instance.pk)
-        return await st.search_workers.search(
-            instance.pk, generation, instance.config, query.text, options
+    workers = st.search_workers
+    if workers is not None and workers.alive and options.needs_vectors:
+        generations = {instance.pk: st.store.generation(instance.pk)}
+        return await workers.call(
+            _groups, generations, instance.pk, instance.config, query.text, options
         )
     # On a search thread: searches run beside each other and beside writes.
     return await st.store.search(
         st.retriever.search, instance.pk, instance.config, query.text, options
     )
+
+
+def _groups(
+    db: Database,
+    retriever: retrieval.Retriever,
+    instance_pk: int,
+    config: dict[str, Any],
+    query: str,
+    options: retrieval.Options,
+) -> list[list[dict[str, Any]]]:
+    return retriever.search(db, instance_pk, config, query, options)
 
 
 def _resolve(
@@ -147,7 +166,7 @@ async def search_instance(
         instance_id,
         body,
         query.text,
-        st.search_workers is None,
+        st.search_workers is None or not st.search_workers.alive,
     )
     if groups is None:
         groups = await _retrieve(st, instance, query, options)
@@ -161,11 +180,33 @@ async def _search_instance(
     return await search_instance(st, namespace_name(request), request.match_info["id"], body, query)
 
 
-async def search(request: web.Request) -> web.Response:
-    body = await read_json(request)
+def answer_search(
+    db: Database, retriever: retrieval.Retriever, namespace: str, instance_id: str, raw: bytes
+) -> bytes:
+    """The search endpoint from request body to encoded response, in one snapshot.
+
+    One function for both places it runs: a search thread, or a search
+    process, which then leaves the server only HTTP to do.
+    """
+    body = json_body(raw)
     query = parse_search_query(body)
-    _, chunks = await _search_instance(request, body, query)
-    return ok({"chunks": chunks, "query_kind": query.kind, "search_query": query.text})
+    instance, options = _resolve(db, namespace, instance_id, body)
+    groups = retriever.search(db, instance.pk, instance.config, query.text, options)
+    chunks = [chunk for group in groups for chunk in group]
+    result = {"chunks": chunks, "query_kind": query.kind, "search_query": query.text}
+    return dumps(envelope(result)).encode()
+
+
+async def search(request: web.Request) -> web.Response:
+    st = state(request)
+    raw = await request.read()  # aiohttp enforces client_max_size (413)
+    where = (namespace_name(request), request.match_info["id"])
+    workers = st.search_workers
+    if workers is not None and workers.alive:
+        body = await workers.call(answer_search, st.store.generations(), *where, raw)
+    else:
+        body = await st.store.search(answer_search, st.retriever, *where, raw)
+    return encoded_response(body)
 
 
 @dataclasses.dataclass(frozen=True)

