@@ -68,8 +68,8 @@ class UploadWarning(BaseModel):
     """
 
     code: Literal["custom_metadata_value_not_indexed", "custom_metadata_field_not_filterable"]
-    field: str
     expected_type: MetadataType | None = None
+    field: str
 
 
 @attrs.frozen(kw_only=True)

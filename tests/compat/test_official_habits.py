@@ -232,6 +232,26 @@ def test_to_dict_keeps_the_official_field_order(client: Any, account: str) -> No
     assert next(iter(namespace.to_dict())) == "created_at"
 
 
+def test_every_aliased_model_declares_the_official_field_order() -> None:
+    """17: for each official response name, our model's fields come in its order."""
+    pytest.importorskip("cloudflare")
+    from cfaisearch._wire import wire_name
+
+    for package in ("", ".instances", ".namespaces", ".namespaces.instances"):
+        official = importlib.import_module(f"cloudflare.types.aisearch{package}")
+        ours = importlib.import_module(f"cfaisearch.types.aisearch{package}")
+        for name in ours.__all__:
+            model: Any = getattr(ours, name)
+            theirs: Any = getattr(official, name)
+            if not hasattr(theirs, "model_fields"):
+                continue  # a list of models
+            mine = [wire_name(field) for field in attrs.fields(model)]
+            wanted = [field.alias or key for key, field in theirs.model_fields.items()]
+            assert [key for key in mine if key in wanted] == [
+                key for key in wanted if key in mine
+            ], name
+
+
 # -- 7, 11. top-level names ----------------------------------------------------------
 
 
