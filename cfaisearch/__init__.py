@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     # tests/test_public_names.py checks it imports exactly what _EXPORTS lists.
     from ._binary import AsyncBinaryResponse as AsyncBinaryResponse
     from ._binary import BinaryResponse as BinaryResponse
+    from ._client import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
     from ._client import AsyncCloudflare as AsyncCloudflare
     from ._exceptions import APIConnectionError as APIConnectionError
     from ._exceptions import APIError as APIError
@@ -39,13 +40,17 @@ if TYPE_CHECKING:
     from ._exceptions import StreamError as StreamError
     from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
     from ._exceptions import WaitTimeoutError as WaitTimeoutError
+    from ._files import file_from_path as file_from_path
     from ._hooks import EventHooks as EventHooks
     from ._hooks import RequestEvent as RequestEvent
     from ._hooks import ResponseEvent as ResponseEvent
     from ._models import BaseModel as BaseModel
     from ._options import NOT_GIVEN as NOT_GIVEN
     from ._options import NotGiven as NotGiven
+    from ._options import Omit as Omit
     from ._options import RequestOptions as RequestOptions
+    from ._options import not_given as not_given
+    from ._options import omit as omit
     from ._pagination import AsyncPaginator as AsyncPaginator
     from ._pagination import Page as Page
     from ._pagination import SyncPager as SyncPager
@@ -60,7 +65,8 @@ if TYPE_CHECKING:
     from ._version import __version__ as __version__
 
 _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
-    "._client": ("AsyncCloudflare",),
+    "._client": ("DEFAULT_MAX_RETRIES", "AsyncCloudflare"),
+    "._files": ("file_from_path",),
     "._sync": ("Cloudflare",),
     "._retry": ("RetryPolicy",),
     "._hooks": ("EventHooks", "RequestEvent", "ResponseEvent"),
@@ -68,7 +74,10 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
     "._options": (
         "NOT_GIVEN",
         "NotGiven",
+        "Omit",
         "RequestOptions",
+        "not_given",
+        "omit",
     ),
     "._pagination": (
         "AsyncPaginator",

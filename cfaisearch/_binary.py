@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import errno
 import functools
@@ -14,16 +15,19 @@ from collections.abc import AsyncGenerator, Iterator
 from email.message import Message
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
+
+import orjson
 
 from ._envelope import ResponseFacts
 from ._exceptions import CloudflareError
+from ._raw import RequestInfo, _charset
 
 if TYPE_CHECKING:
     from ._portal import Portal
     from ._transport import StreamedResponse
 
-__all__ = ["AsyncBinaryResponse", "BinaryResponse"]
+__all__ = ["AsyncBinaryResponse", "BinaryResponse", "write_atomically"]
 
 CHUNK_SIZE: Final = 64 * 1024
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
@@ -48,6 +52,15 @@ class AsyncBinaryResponse(ResponseFacts):
     @property
     def _facts(self) -> StreamedResponse:
         return self._response
+
+    @property
+    def url(self) -> str:
+        return self._response.url
+
+    @property
+    def http_request(self) -> RequestInfo:
+        """The request's method and URL; its headers (credentials) are not kept."""
+        return RequestInfo(method=self._response.method, url=self._response.url)
 
     @property
     def content_type(self) -> str | None:
@@ -116,6 +129,39 @@ class AsyncBinaryResponse(ResponseFacts):
         finally:
             self._response.close()
 
+    async def text(self) -> str:
+        """The whole body decoded as text, by its declared charset (UTF-8 by default)."""
+        return (await self.read()).decode(_charset(self.headers), "replace")
+
+    async def json(self) -> Any:
+        """The whole body decoded as JSON (a ``ValueError`` if it is not JSON)."""
+        return orjson.loads(await self.read())
+
+    async def iter_text(self, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[str, None]:
+        """The body as text, in pieces (a multi-byte character is never split)."""
+        decoder = codecs.getincrementaldecoder(_charset(self.headers))("replace")
+        async with contextlib.aclosing(self.iter_bytes(chunk_size)) as chunks:
+            async for chunk in chunks:
+                if text := decoder.decode(chunk):
+                    yield text
+        if tail := decoder.decode(b"", final=True):
+            yield tail
+
+    async def iter_lines(self) -> AsyncGenerator[str, None]:
+        """The body as text, line by line, without line endings."""
+        pending = ""
+        async with contextlib.aclosing(self.iter_text()) as texts:
+            async for text in texts:
+                *lines, pending = (pending + text).split("\n")
+                for line in lines:
+                    yield line.removesuffix("\r")
+        if pending:
+            yield pending.removesuffix("\r")
+
+    async def stream_to_file(self, path: str | os.PathLike[str]) -> None:
+        """The official SDK's name of :meth:`write_to_file` (which also returns the size)."""
+        await self.write_to_file(path)
+
     async def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body into ``path``; return the bytes written.
 
@@ -181,6 +227,18 @@ def _create_beside(path: Path) -> tuple[Path, Path, BinaryIO]:
     return target, temporary, handle
 
 
+def write_atomically(path: str | os.PathLike[str], content: bytes) -> None:
+    """Write ``content`` to ``path`` as :meth:`AsyncBinaryResponse.write_to_file` does."""
+    target, temporary, handle = _create_beside(Path(path))
+    try:
+        with handle:
+            handle.write(content)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def _discard_created(creating: asyncio.Future[tuple[Path, Path, BinaryIO]]) -> None:
     if not creating.cancelled() and creating.exception() is None:
         _, temporary, handle = creating.result()
@@ -201,6 +259,15 @@ class BinaryResponse(ResponseFacts):
     @property
     def _facts(self) -> AsyncBinaryResponse:
         return self._async
+
+    @property
+    def url(self) -> str:
+        return self._async.url
+
+    @property
+    def http_request(self) -> RequestInfo:
+        """The request's method and URL; its headers (credentials) are not kept."""
+        return self._async.http_request
 
     @property
     def content_type(self) -> str | None:
@@ -224,9 +291,29 @@ class BinaryResponse(ResponseFacts):
         """The body in chunks of ``chunk_size`` bytes (the last may be shorter)."""
         return self._portal.iterate(functools.partial(self._async.iter_bytes, chunk_size))
 
+    def text(self) -> str:
+        """The whole body decoded as text, by its declared charset (UTF-8 by default)."""
+        return self._portal.call(self._async.text)
+
+    def json(self) -> Any:
+        """The whole body decoded as JSON (a ``ValueError`` if it is not JSON)."""
+        return self._portal.call(self._async.json)
+
+    def iter_text(self, chunk_size: int = CHUNK_SIZE) -> Iterator[str]:
+        """The body as text, in pieces (a multi-byte character is never split)."""
+        return self._portal.iterate(functools.partial(self._async.iter_text, chunk_size))
+
+    def iter_lines(self) -> Iterator[str]:
+        """The body as text, line by line, without line endings."""
+        return self._portal.iterate(self._async.iter_lines)
+
     def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body into ``path``, replacing it only once complete; the bytes written."""
         return self._portal.call(self._async.write_to_file, path)
+
+    def stream_to_file(self, path: str | os.PathLike[str]) -> None:
+        """The official SDK's name of :meth:`write_to_file` (which also returns the size)."""
+        self._portal.call(self._async.write_to_file, path)
 
     def close(self) -> None:
         """Release the connection without reading the rest; idempotent."""

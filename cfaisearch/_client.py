@@ -74,6 +74,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_RESPONSE_SIZE",
+    "DEFAULT_MAX_RETRIES",
     "DEFAULT_POOL_SIZE",
     "AsyncCloudflare",
 ]
@@ -85,6 +86,11 @@ log = logging.getLogger("cfaisearch")
 DEFAULT_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
 DEFAULT_TIMEOUT: Final = 60.0
 DEFAULT_MAX_RETRIES: Final = 2
+_NO_CREDENTIALS: Final = (
+    "No credentials: pass api_token= (or set CLOUDFLARE_API_TOKEN), or api_key= "
+    "and api_email= (or set CLOUDFLARE_API_KEY and CLOUDFLARE_EMAIL), or "
+    "user_service_key= (or set CLOUDFLARE_API_USER_SERVICE_KEY)"
+)
 _USER_AGENT: Final = f"cfaisearch/{__version__} (Python {platform.python_version()})"
 _AUTH_HEADERS: Final = frozenset(
     {"authorization", "x-auth-key", "x-auth-email", "x-auth-user-service-key"}
@@ -355,14 +361,24 @@ class AsyncCloudflare:
         if api_version is not None:
             headers["api-version"] = api_version
         auth = self._credentials(api_token, api_key, api_email, user_service_key, default_headers)
+        if auth is None and not (
+            default_headers and _AUTH_HEADERS & {name.lower() for name in default_headers}
+        ):
+            self._no_credentials = True
+            auth = {}
+        else:
+            self._no_credentials = False
+            auth = auth or {}
         # Returned by auth_headers; never shown (repr names only the scheme).
         self._auth: Final = auth
         headers.update(auth)
         headers.update(default_headers or {})
         self._headers: Final = headers
         # Named in repr so users can tell which credentials are in play, never shown.
-        self._auth_scheme = next(
-            (name for name, header in _SCHEMES if header in headers), "default_headers"
+        self._auth_scheme = (
+            "none"
+            if self._no_credentials
+            else next((name for name, header in _SCHEMES if header in headers), "default_headers")
         )
         self.account_id: Final = _from_env(account_id, "CLOUDFLARE_ACCOUNT_ID")
         resolved_url = _from_env(base_url, "CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL
@@ -411,7 +427,7 @@ class AsyncCloudflare:
         api_email: str | None,
         user_service_key: str | None,
         default_headers: Mapping[str, str] | None,
-    ) -> dict[str, str]:
+    ) -> dict[str, str] | None:
         # Explicit keywords beat the environment, so a stray CLOUDFLARE_API_KEY
         # never overrides an api_token passed in code.
         token_name, key_name, email_name = "`api_token`", "`api_key`", "`api_email`"
@@ -452,13 +468,9 @@ class AsyncCloudflare:
                 raise ConfigurationError("`user_service_key` is empty")
             _check_header_value(user_service_key, service_key_name)
             return {"X-Auth-User-Service-Key": user_service_key}
-        if default_headers and _AUTH_HEADERS & {name.lower() for name in default_headers}:
-            return {}
-        raise ConfigurationError(
-            "No credentials: pass api_token= (or set CLOUDFLARE_API_TOKEN), or api_key= "
-            "and api_email= (or set CLOUDFLARE_API_KEY and CLOUDFLARE_EMAIL), or "
-            "user_service_key= (or set CLOUDFLARE_API_USER_SERVICE_KEY)"
-        )
+        # None: no credentials at all. As in the official SDK, that fails at the
+        # first request, not here, so a module-level client can be built in tests.
+        return None
 
     @staticmethod
     def _clean_base_url(url: str) -> str:
@@ -609,6 +621,10 @@ class AsyncCloudflare:
         """Alias of :meth:`aclose`, as the official SDK names it."""
         await self.aclose()
 
+    def is_closed(self) -> bool:
+        """Whether this client's connection pool is closed (requests would fail)."""
+        return self._transport.closed
+
     async def __aenter__(self) -> AsyncCloudflare:
         return self
 
@@ -746,6 +762,13 @@ class AsyncCloudflare:
                 _check_header_name(header, "extra_headers", ValueError)
                 _check_header_value(value, f"`extra_headers[{header!r}]`", ValueError)
             request_headers.update(options.extra_headers)
+        if self._no_credentials and _AUTH_HEADERS.isdisjoint(map(str.lower, request_headers)):
+            raise ConfigurationError(_NO_CREDENTIALS)
+        if self._transport.closed:
+            # As officially: no connection can be made (and none is retried).
+            raise APIConnectionError(
+                "the client is closed", method=method, url=url, reached_server=False
+            )
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
         max_retries = (
             self.max_retries if isinstance(options.max_retries, NotGiven) else options.max_retries

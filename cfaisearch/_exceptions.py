@@ -130,6 +130,33 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc, query=query if any(secret) else parts.query))
 
 
+class URL(str):
+    """A URL that is a ``str``, with the parts ``httpx.URL`` offers as attributes."""
+
+    __slots__ = ()
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self).scheme
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self).hostname or ""
+
+    @property
+    def port(self) -> int | None:
+        return urlsplit(self).port
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self).path
+
+    @property
+    def query(self) -> bytes:
+        """The query string, without ``?``, as bytes (as ``httpx.URL.query``)."""
+        return urlsplit(self).query.encode()
+
+
 class ErrorRequest:
     """The request an :class:`APIError` is about: ``method``, ``url`` and ``headers``.
 
@@ -141,7 +168,7 @@ class ErrorRequest:
 
     def __init__(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> None:
         self.method = method
-        self.url = url
+        self.url = URL(url)
         self.headers: Mapping[str, str] = _without_credentials(headers)
 
     def __repr__(self) -> str:
@@ -162,7 +189,7 @@ class ErrorResponse:
     """The HTTP answer an :class:`APIStatusError` carries: ``status_code``, ``headers``,
     ``content`` (bytes), ``text``, ``json()``, and the ``request`` it answered."""
 
-    __slots__ = ("content", "headers", "request", "status_code")
+    __slots__ = ("_error", "content", "headers", "request", "status_code")
 
     def __init__(
         self,
@@ -175,6 +202,25 @@ class ErrorResponse:
         self.headers = headers
         self.content = content
         self.request = request
+        # The error carrying this answer (it sets itself), for raise_for_status().
+        self._error: APIStatusError | None = None
+
+    def raise_for_status(self) -> ErrorResponse:
+        """Raise the error this answer is about (as ``httpx``), unless it is a success."""
+        if self.is_success:
+            return self
+        if self._error is not None:
+            raise self._error
+        raise APIStatusError(
+            f"HTTP {self.status_code}",
+            method=self.request.method,
+            url=self.request.url,
+            status_code=self.status_code,
+            request_id=self.headers.get("cf-ray"),
+            headers=self.headers,
+            body=None,
+            content=self.content,
+        )
 
     @property
     def text(self) -> str:
@@ -438,6 +484,7 @@ class APIStatusError(APIError):
             _error_content(body) if content is None else content,
             self.request,
         )
+        self.response._error = self
 
 
 class BadRequestError(APIStatusError):

@@ -35,6 +35,7 @@ __all__ = [
     "FileTypes",
     "MultipartForm",
     "UploadFile",
+    "file_from_path",
     "upload_form",
 ]
 
@@ -48,6 +49,16 @@ FileTypes: TypeAlias = (
     | tuple[str | None, FileContent, str | None, Mapping[str, str]]
 )
 """As the official SDK: content alone, or ``(filename, content[, content_type[, headers]])``."""
+
+
+def file_from_path(path: str | os.PathLike[str]) -> tuple[str, Path]:
+    """``(file name, path)`` for ``file=``, as the official helper; read only when sent.
+
+    The official SDK reads the whole file here; the path is kept instead, so
+    the upload streams it (and a retry reads it again from the start).
+    """
+    source = Path(path)
+    return source.name, source
 
 
 class UploadFile(TypedDict, total=False):

@@ -18,6 +18,7 @@ counts as unset there.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import types
@@ -54,6 +55,8 @@ class _Plan(NamedTuple):
     fields: tuple[_Field, ...]
     names: frozenset[str]
     """The fields' Python names: a received key that is none of them is dumped as received."""
+    wires: frozenset[str]
+    """The fields' names on the wire."""
 
 
 _PLANS: dict[type, _Plan] = {}
@@ -63,7 +66,11 @@ def _plan(cls: type) -> _Plan:
     plan = _PLANS.get(cls)
     if plan is None:
         fields = tuple(_Field(a.name, wire_name(a), a.default) for a in attrs.fields(cls))
-        plan = _Plan(fields, frozenset(field.name for field in fields))
+        plan = _Plan(
+            fields,
+            frozenset(field.name for field in fields),
+            frozenset(field.wire for field in fields),
+        )
         _PLANS[cls] = plan
     return plan
 
@@ -154,6 +161,13 @@ def _encode(data: dict[str, Any], indent: int | None, ensure_ascii: bool = False
     return json.dumps(orjson.loads(orjson.dumps(data)), indent=indent, ensure_ascii=ensure_ascii)
 
 
+class _FieldsOf:
+    """``Model.model_fields``: the model's fields by Python name (attrs attributes)."""
+
+    def __get__(self, instance: object, owner: type) -> dict[str, attrs.Attribute[Any]]:
+        return {field.name: field for field in attrs.fields(owner)}
+
+
 class BaseModel:
     """The base of every response model (see the module docstring)."""
 
@@ -161,6 +175,9 @@ class BaseModel:
     # it): the JSON object the model was decoded from. attrs adds the fields'
     # slots in each model.
     __slots__ = ("_received",)
+
+    model_fields = _FieldsOf()
+    """pydantic's spelling, on the class: the fields by Python name."""
 
     def _dump(self, opts: _Options, include: Any, exclude: Any) -> dict[str, Any]:
         received: Mapping[str, Any] | None = getattr(self, "_received", None)
@@ -273,6 +290,62 @@ class BaseModel:
         """pydantic's spelling of :meth:`to_json`: compact, Python names unless ``by_alias``."""
         opts = _Options(True, bool(by_alias), exclude_unset, exclude_defaults, exclude_none)
         return _encode(self._dump(opts, include, exclude), indent, ensure_ascii)
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        """pydantic's spelling: the fields the response set (an explicit null counts).
+
+        A field holding a value counts as set; see the module docstring.
+        """
+        received: Mapping[str, Any] | None = getattr(self, "_received", None)
+        return {
+            field.name
+            for field in _plan(type(self)).fields
+            if getattr(self, field.name) is not None
+            or (received is not None and field.wire in received)
+        }
+
+    @property
+    def model_extra(self) -> dict[str, Any]:
+        """pydantic's spelling: the keys of the response that no field knows, as received."""
+        received: Mapping[str, Any] | None = getattr(self, "_received", None)
+        if received is None:
+            return {}
+        plan = _plan(type(self))
+        known = plan.names | plan.wires
+        return {key: value for key, value in received.items() if key not in known}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's spelling of ``attrs.evolve``: a copy with ``update`` (Python names) applied.
+
+        The copy keeps what the original received (explicit nulls, unknown
+        keys); ``deep`` copies the values too. Models are frozen: this is how
+        to change one.
+        """
+        changes = dict(update or {})
+        if deep:
+            for field in _plan(type(self)).fields:
+                if field.name not in changes:
+                    changes[field.name] = copy.deepcopy(getattr(self, field.name))
+        copied: Self = attrs.evolve(typing.cast(Any, self), **changes)
+        received: Mapping[str, Any] | None = getattr(self, "_received", None)
+        if received is not None:
+            _store_received(copied, copy.deepcopy(received) if deep else received)
+        return copied
+
+    @classmethod
+    def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> Self:
+        """pydantic's spelling: a model from Python-named values, checked by nobody.
+
+        Keys that are no field's name are kept as unknown keys (``model_extra``).
+        ``_fields_set`` is accepted for compatibility; unset means None here.
+        """
+        names = _plan(cls).names
+        model = cls(**{key: value for key, value in values.items() if key in names})
+        extra = {key: value for key, value in values.items() if key not in names}
+        if extra:
+            _store_received(model, extra)
+        return model
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final, Literal, TypedDict
 
 if sys.version_info >= (3, 11):
@@ -22,10 +22,13 @@ import orjson
 __all__ = [
     "NOT_GIVEN",
     "NotGiven",
+    "Omit",
     "RequestOptions",
     "ResolvedOptions",
     "Unpack",
     "json_body",
+    "not_given",
+    "omit",
     "resolve_options",
 ]
 
@@ -51,6 +54,12 @@ class NotGiven:
 
 
 NOT_GIVEN: Final = NotGiven()
+
+# The official SDK's other spellings: its ``omit`` (leave a parameter out) is
+# what NOT_GIVEN already does here, so all of them are the one sentinel.
+not_given: Final = NOT_GIVEN
+omit: Final = NOT_GIVEN
+Omit = NotGiven
 
 
 class RequestOptions(TypedDict, total=False):
@@ -131,6 +140,15 @@ def resolve_options(options: Mapping[str, Any]) -> ResolvedOptions:
     )
 
 
+def _as_arrays(value: object) -> object:
+    """``value`` with every iterable that is no string, bytes or mapping made a list."""
+    if isinstance(value, Mapping):
+        return {key: _as_arrays(item) for key, item in value.items()}
+    if isinstance(value, (str, bytes, bytearray)) or not isinstance(value, Iterable):
+        return value
+    return [_as_arrays(item) for item in value]
+
+
 def json_body(value: object, where: str = "") -> bytes:
     """``value`` as JSON; a non-finite number in it is a ``ValueError`` naming its place.
 
@@ -138,7 +156,13 @@ def json_body(value: object, where: str = "") -> bytes:
     setting instead of failing. Only a document holding a ``null`` can hide
     one, so most bodies are not walked at all.
     """
-    data = orjson.dumps(value)
+    try:
+        data = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        # Any iterable stands for a JSON array, as in the official SDK (a generator
+        # for an ``Iterable[...]`` parameter); the second try names what is left.
+        value = _as_arrays(value)
+        data = orjson.dumps(value)
     if b"null" not in data:
         return data
     pending: list[tuple[object, str]] = [(value, where)]

@@ -27,11 +27,12 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NoReturn, Protocol, TypeVar
 
 import attrs
 
 from ._exceptions import PaginationError
+from ._models import BaseModel
 from .types.shared import ResultInfo
 
 if TYPE_CHECKING:
@@ -110,6 +111,41 @@ class Page(Generic[_T]):
 
     def __len__(self) -> int:
         return len(self.result)
+
+    @property
+    def success(self) -> bool:
+        """Always True: an answer with ``success: false`` raises instead of making a page."""
+        return True
+
+    def to_dict(
+        self,
+        *,
+        mode: Literal["python", "json"] = "python",
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+    ) -> dict[str, object]:
+        """The page as the official SDK dumps it, less the envelope's ``errors``/``messages``.
+
+        Each item and ``result_info`` is dumped with the same options (see
+        :meth:`cfaisearch.BaseModel.to_dict`).
+        """
+        options: dict[str, Any] = {
+            "mode": mode,
+            "use_api_names": use_api_names,
+            "exclude_unset": exclude_unset,
+            "exclude_defaults": exclude_defaults,
+            "exclude_none": exclude_none,
+        }
+        return {
+            "result": [
+                item.to_dict(**options) if isinstance(item, BaseModel) else item
+                for item in self.result
+            ],
+            "result_info": self.result_info.to_dict(**options),
+            "success": True,
+        }
 
     def _items_through(self) -> int:
         """How many items the list holds up to the end of this page."""
@@ -266,6 +302,29 @@ class SyncPager(Generic[_T]):
         pager._paginator = paginator
         pager._first = page
         return pager
+
+    @property
+    def success(self) -> bool:
+        """Always True: an answer with ``success: false`` raises instead of making a page."""
+        return True
+
+    def to_dict(
+        self,
+        *,
+        mode: Literal["python", "json"] = "python",
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+    ) -> dict[str, object]:
+        """This page as a dict (see :meth:`Page.to_dict`)."""
+        return self._first.to_dict(
+            mode=mode,
+            use_api_names=use_api_names,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+        )
 
     def has_next_page(self) -> bool:
         """Whether a following page can hold items, judging by this page's counts."""

@@ -26,7 +26,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
 
-from ._exceptions import CloudflareError
+from ._exceptions import APIConnectionError, CloudflareError
 
 __all__ = ["BATCH", "Portal"]
 
@@ -171,7 +171,10 @@ class _Engine:
     def _usable_loop(self) -> asyncio.AbstractEventLoop:
         """The loop, made on first use; call with ``_state`` held."""
         if self.closed:
-            raise CloudflareError("the client is closed")
+            # A connection error, as officially; which request it was is not known here.
+            raise APIConnectionError(
+                "the client is closed", method="", url="", reached_server=False
+            )
         if os.getpid() != self._pid:
             # The loop's sockets and any driving thread did not survive fork().
             raise CloudflareError(

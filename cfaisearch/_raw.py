@@ -10,10 +10,12 @@ and ``json()`` are awaited, the sync client's are not.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import contextvars
 import datetime
 import importlib
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import TracebackType
@@ -243,6 +245,15 @@ class RawResponse(_RawFacts[_T_co]):
         if pending:
             yield pending.removesuffix("\r")
 
+    def stream_to_file(self, file: str | os.PathLike[str]) -> None:
+        """Stream the body into ``file``, replacing it only once the whole body arrived."""
+        if self._info.content is not None:
+            from ._binary import write_atomically  # _binary imports this module
+
+            write_atomically(file, self._info.content)
+        else:
+            self._streamed("write_to_file").write_to_file(file)
+
     def close(self) -> None:
         """Release the connection of a body not read to the end; idempotent."""
         body = self._open_body()
@@ -306,6 +317,15 @@ class AsyncRawResponse(_RawFacts[_T_co]):
                 yield line.removesuffix("\r")
         if pending:
             yield pending.removesuffix("\r")
+
+    async def stream_to_file(self, file: str | os.PathLike[str]) -> None:
+        """Stream the body into ``file``, replacing it only once the whole body arrived."""
+        if self._info.content is not None:
+            from ._binary import write_atomically  # _binary imports this module
+
+            await asyncio.to_thread(write_atomically, file, self._info.content)
+        else:
+            await self._streamed("write_to_file").write_to_file(file)
 
     async def close(self) -> None:
         """Release the connection of a body not read to the end; idempotent."""

@@ -133,6 +133,11 @@ class Transport:
         self.connect_timeout: Final = connect_timeout
 
     @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called: no request can be sent any more."""
+        return self._closed
+
+    @property
     def borrows_session(self) -> bool:
         """Whether the session is the caller's (passed in, not made here)."""
         return not self._owns_session

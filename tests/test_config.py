@@ -97,7 +97,6 @@ def test_explicit_token_beats_a_key_in_the_environment(monkeypatch: pytest.Monke
 @pytest.mark.parametrize(
     ("kwargs", "names"),
     [
-        ({}, ("api_token", "CLOUDFLARE_API_TOKEN", "api_key", "CLOUDFLARE_EMAIL")),
         ({"api_key": "k"}, ("api_email", "CLOUDFLARE_EMAIL")),
         ({"api_email": "e@x"}, ("api_key", "CLOUDFLARE_API_KEY")),
         ({"api_token": ""}, ("api_token",)),
@@ -120,6 +119,27 @@ def test_bad_configuration_names_the_keyword_and_variable(
 def test_bad_numbers_are_rejected(kwargs: dict[str, int], name: str) -> None:
     with pytest.raises(ValueError, match=name):
         AsyncCloudflare(api_token=TOKEN, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_no_credentials_fail_at_the_first_request_naming_keywords_and_variables(
+    mocked: aioresponses,
+) -> None:
+    """As in the official SDK, a client builds without credentials (a module-level one in tests)."""
+    async with AsyncCloudflare(account_id=ACCOUNT) as client:
+        assert "auth='none'" in repr(client)
+        with pytest.raises(cf.ConfigurationError) as info:
+            await client.aisearch.instances.jobs.get("j", id="my-ai-search")
+        # Credentials given for one call are enough.
+        mocked.get(f"{JOBS}/j", payload=envelope(JOB))
+        job = await client.aisearch.instances.jobs.get(
+            "j", id="my-ai-search", extra_headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert job.id == "job-1"
+    for name in ("api_token", "CLOUDFLARE_API_TOKEN", "api_key", "CLOUDFLARE_EMAIL"):
+        assert name in str(info.value)
+    assert len(mocked.requests) == 1
+    with Cloudflare(account_id=ACCOUNT) as sync_client, pytest.raises(cf.ConfigurationError):
+        sync_client.aisearch.instances.jobs.get("j", id="my-ai-search")
 
 
 async def test_missing_account_id_names_keyword_and_variable(mocked: aioresponses) -> None:

@@ -85,3 +85,20 @@ def test_reaching_a_resource_loads_only_its_path(client: str, resources: str) ->
     assert submodules(loaded, "cfaisearch.resources") == {*PATH, "_base"}
     # Raw-response twins load with the first ``with_raw_response``.
     assert submodules(loaded, "cfaisearch._with_raw") == set()
+
+
+def test_the_official_type_names_load_no_model_until_used() -> None:
+    """Importing ``cfaisearch.types.aisearch...`` (the official names) loads no model module."""
+    script = (
+        "import json, sys\n"
+        "import cfaisearch.types.aisearch.namespaces.instances\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(out.stdout))
+    assert "cfaisearch.types.aisearch.namespaces.instances" in loaded
+    assert loaded.isdisjoint(
+        {"cattrs", "aiohttp", *model_modules()} - {"cfaisearch.types.aisearch"}
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import ItemsView, KeysView, ValuesView
+from typing import Any, Literal
 
 import attrs
 
@@ -72,6 +73,26 @@ class ChatUsage(BaseModel):
     prompt_tokens: int | None = None
     total_tokens: int | None = None
 
+    # The official SDK leaves ``usage`` undeclared, so its users hold a dict:
+    # the reads of one work here too, on what the response sent.
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.to_dict()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+    def keys(self) -> KeysView[str]:
+        return self.to_dict().keys()
+
+    def values(self) -> ValuesView[object]:
+        return self.to_dict().values()
+
+    def items(self) -> ItemsView[str, object]:
+        return self.to_dict().items()
+
 
 @attrs.frozen(kw_only=True)
 class ChatCompletion(BaseModel):
@@ -93,10 +114,10 @@ class NamespaceChatCompletion(BaseModel):
 
     choices: list[Choice]
     chunks: list[NamespaceSearchChunk]
-    created: int | None = None
+    id: str | None = None
     errors: list[InstanceError] | None = None
     """Instances that failed; the answer used the others."""
-    id: str | None = None
     model: str | None = None
     object: str | None = None
+    created: int | None = None
     usage: ChatUsage | None = None

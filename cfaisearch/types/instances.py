@@ -242,45 +242,45 @@ class InstanceListItem(BaseModel):
     """
 
     id: str
+    ai_gateway_id: str | None = None
+    aisearch_model: str | None = attrs.field(default=None, metadata=wire("ai_search_model"))
     cache: bool
+    cache_threshold: CacheThreshold | None = None
     cache_ttl: CacheTTL
     chunk: bool
+    chunk_overlap: float | None = None
+    chunk_size: float | None = None
     created_at: datetime
+    created_by: str | None = None
+    custom_metadata: list[CustomMetadataField] | None = None
+    embedding_model: str | None = None
     enable: bool
     engine_version: float
     fusion_method: FusionMethod
     hybrid_search_enabled: bool
     index_method: IndexMethod
-    modified_at: datetime
-    namespace: str
-    paused: bool
-    reranking: bool
-    rewrite_query: bool
-    status: str
-    summarization: bool
-    sync_interval: SyncInterval
-    ai_gateway_id: str | None = None
-    aisearch_model: str | None = attrs.field(default=None, metadata=wire("ai_search_model"))
-    cache_threshold: CacheThreshold | None = None
-    chunk_overlap: float | None = None
-    chunk_size: float | None = None
-    created_by: str | None = None
-    custom_metadata: list[CustomMetadataField] | None = None
-    embedding_model: str | None = None
     indexing_options: IndexingOptions | None = None
     last_activity: datetime | None = None
     max_num_results: float | None = None
     metadata: InstanceMetadata | None = None
+    modified_at: datetime
     modified_by: str | None = None
+    namespace: str
+    paused: bool
     public_endpoint_id: str | None = None
     public_endpoint_params: PublicEndpointParams | None = None
+    reranking: bool
     reranking_model: str | None = None
     retrieval_options: RetrievalOptions | None = None
     rewrite_model: str | None = None
+    rewrite_query: bool
     score_threshold: float | None = None
     source: str | None = None
     source_params: SourceParams | None = None
+    status: str
+    summarization: bool
     summarization_model: str | None = None
+    sync_interval: SyncInterval
     system_prompt_aisearch: str | None = attrs.field(
         default=None, metadata=wire("system_prompt_ai_search")
     )

@@ -37,19 +37,19 @@ class Item(BaseModel):
 
     id: str
     checksum: str
+    chunks_count: int | None = None
     created_at: datetime
+    file_size: float | None = None
     key: str
     last_seen_at: datetime
-    namespace: str
-    status: ItemStatus
-    chunks_count: int | None = None
-    error: str | None = None
-    """Why processing failed, when ``status`` is ``"error"``."""
-    file_size: float | None = None
     metadata: dict[str, str | float | bool] | None = None
+    namespace: str
     next_action: Literal["INDEX", "DELETE"] | None = None
     source_id: str | None = None
     """``"builtin"`` for uploads, ``"<type>:<source>"`` for external sources."""
+    status: ItemStatus
+    error: str | None = None
+    """Why processing failed, when ``status`` is ``"error"``."""
 
     @property
     def done(self) -> bool:
@@ -68,8 +68,8 @@ class UploadWarning(BaseModel):
     """
 
     code: Literal["custom_metadata_value_not_indexed", "custom_metadata_field_not_filterable"]
-    field: str
     expected_type: MetadataType | None = None
+    field: str
 
 
 @attrs.frozen(kw_only=True)
@@ -91,12 +91,12 @@ class ItemLog(BaseModel):
     """One processing event of an item."""
 
     action: str
-    file_key: str = attrs.field(metadata=wire("fileKey"))
-    timestamp: datetime
     chunk_count: int | None = attrs.field(default=None, metadata=wire("chunkCount"))
     error_type: str | None = attrs.field(default=None, metadata=wire("errorType"))
+    file_key: str = attrs.field(metadata=wire("fileKey"))
     message: str | None = None
     processing_time_ms: int | None = attrs.field(default=None, metadata=wire("processingTimeMs"))
+    timestamp: datetime
 
 
 @attrs.frozen(kw_only=True)

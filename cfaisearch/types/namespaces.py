@@ -23,8 +23,8 @@ class NamespacePublicEndpointParams(PublicEndpointParams):
 class Namespace(BaseModel):
     """A namespace of the account (``default`` always exists)."""
 
-    name: str
     created_at: datetime | None = None
+    name: str
     description: str | None = None
     public_endpoint_id: str | None = None
     public_endpoint_params: NamespacePublicEndpointParams | None = None

@@ -226,6 +226,10 @@ class Cloudflare:
         if self._owns_portal:
             self._portal.close()
 
+    def is_closed(self) -> bool:
+        """Whether this client's connection pool (or its loop) is closed."""
+        return self._portal.closed or self._async.is_closed()
+
     def __enter__(self) -> Cloudflare:
         return self
 
