@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import errno
 import functools
@@ -21,7 +20,8 @@ import orjson
 
 from ._envelope import ResponseFacts
 from ._exceptions import CloudflareError
-from ._raw import RequestInfo, _charset
+from ._raw import RequestInfo
+from ._text import LineSplitter, charset, text_decoder
 
 if TYPE_CHECKING:
     from ._portal import Portal
@@ -131,7 +131,7 @@ class AsyncBinaryResponse(ResponseFacts):
 
     async def text(self) -> str:
         """The whole body decoded as text, by its declared charset (UTF-8 by default)."""
-        return (await self.read()).decode(_charset(self.headers), "replace")
+        return (await self.read()).decode(charset(self.headers), "replace")
 
     async def json(self) -> Any:
         """The whole body decoded as JSON (a ``ValueError`` if it is not JSON)."""
@@ -139,7 +139,7 @@ class AsyncBinaryResponse(ResponseFacts):
 
     async def iter_text(self, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[str, None]:
         """The body as text, in pieces (a multi-byte character is never split)."""
-        decoder = codecs.getincrementaldecoder(_charset(self.headers))("replace")
+        decoder = text_decoder(self.headers)
         async with contextlib.aclosing(self.iter_bytes(chunk_size)) as chunks:
             async for chunk in chunks:
                 if text := decoder.decode(chunk):
@@ -149,14 +149,13 @@ class AsyncBinaryResponse(ResponseFacts):
 
     async def iter_lines(self) -> AsyncGenerator[str, None]:
         """The body as text, line by line, without line endings."""
-        pending = ""
+        lines = LineSplitter()
         async with contextlib.aclosing(self.iter_text()) as texts:
             async for text in texts:
-                *lines, pending = (pending + text).split("\n")
-                for line in lines:
-                    yield line.removesuffix("\r")
-        if pending:
-            yield pending.removesuffix("\r")
+                for line in lines.feed(text):
+                    yield line
+        for line in lines.end():
+            yield line
 
     async def stream_to_file(self, path: str | os.PathLike[str]) -> None:
         """The official SDK's name of :meth:`write_to_file` (which also returns the size)."""

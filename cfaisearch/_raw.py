@@ -11,7 +11,6 @@ and ``json()`` are awaited, the sync client's are not.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextvars
 import datetime
 import importlib
@@ -25,6 +24,7 @@ import attrs
 import orjson
 
 from ._exceptions import APIResponseValidationError, CloudflareError
+from ._text import LineSplitter, charset, text_decoder
 
 __all__ = [
     "AsyncRawResponse",
@@ -97,20 +97,6 @@ def record_response(
             retries_taken=retries_taken,
             elapsed=datetime.timedelta(seconds=time.monotonic() - capture.started),
         )
-
-
-def _charset(headers: Mapping[str, str]) -> str:
-    """The ``charset`` of the Content-Type, if Python knows it; UTF-8 otherwise."""
-    for part in headers.get("content-type", "").split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            charset = value.strip("\"' ")
-            try:
-                "".encode(charset)
-            except LookupError:
-                break
-            return charset
-    return "utf-8"
 
 
 class _RawFacts(Generic[_T_co]):
@@ -214,7 +200,7 @@ class RawResponse(_RawFacts[_T_co]):
 
     def text(self) -> str:
         """The body decoded as text, by its declared charset (UTF-8 by default)."""
-        return self.read().decode(_charset(self.headers), "replace")
+        return self.read().decode(charset(self.headers), "replace")
 
     def json(self) -> object:
         """The body decoded as JSON: the whole envelope, ``result`` and all."""
@@ -229,7 +215,7 @@ class RawResponse(_RawFacts[_T_co]):
 
     def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
         """The body as text, in pieces (a multi-byte character is never split)."""
-        decoder = codecs.getincrementaldecoder(_charset(self.headers))("replace")
+        decoder = text_decoder(self.headers)
         for chunk in self.iter_bytes(chunk_size):
             if text := decoder.decode(chunk):
                 yield text
@@ -238,12 +224,10 @@ class RawResponse(_RawFacts[_T_co]):
 
     def iter_lines(self) -> Iterator[str]:
         """The body as text, line by line, without line endings."""
-        pending = ""
+        lines = LineSplitter()
         for text in self.iter_text():
-            *lines, pending = (pending + text).split("\n")
-            yield from (line.removesuffix("\r") for line in lines)
-        if pending:
-            yield pending.removesuffix("\r")
+            yield from lines.feed(text)
+        yield from lines.end()
 
     def stream_to_file(self, file: str | os.PathLike[str]) -> None:
         """Stream the body into ``file``, replacing it only once the whole body arrived."""
@@ -284,7 +268,7 @@ class AsyncRawResponse(_RawFacts[_T_co]):
 
     async def text(self) -> str:
         """The body decoded as text, by its declared charset (UTF-8 by default)."""
-        return (await self.read()).decode(_charset(self.headers), "replace")
+        return (await self.read()).decode(charset(self.headers), "replace")
 
     async def json(self) -> object:
         """The body decoded as JSON: the whole envelope, ``result`` and all."""
@@ -301,7 +285,7 @@ class AsyncRawResponse(_RawFacts[_T_co]):
 
     async def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
         """The body as text, in pieces (a multi-byte character is never split)."""
-        decoder = codecs.getincrementaldecoder(_charset(self.headers))("replace")
+        decoder = text_decoder(self.headers)
         async for chunk in self.iter_bytes(chunk_size):
             if text := decoder.decode(chunk):
                 yield text
@@ -310,13 +294,12 @@ class AsyncRawResponse(_RawFacts[_T_co]):
 
     async def iter_lines(self) -> AsyncIterator[str]:
         """The body as text, line by line, without line endings."""
-        pending = ""
+        lines = LineSplitter()
         async for text in self.iter_text():
-            *lines, pending = (pending + text).split("\n")
-            for line in lines:
-                yield line.removesuffix("\r")
-        if pending:
-            yield pending.removesuffix("\r")
+            for line in lines.feed(text):
+                yield line
+        for line in lines.end():
+            yield line
 
     async def stream_to_file(self, file: str | os.PathLike[str]) -> None:
         """Stream the body into ``file``, replacing it only once the whole body arrived."""
