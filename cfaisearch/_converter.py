@@ -41,7 +41,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from cattrs.strategies import configure_union_passthrough
 
 from ._exceptions import ShapeError
-from ._models import BaseModel, keep_received, set_received
+from ._models import BaseModel, _store_received, keep_received, set_received
 from ._wire import wire_bool, wire_name, wire_names
 
 __all__ = ["converter", "make_converter", "parse_datetime", "structure"]
@@ -260,11 +260,16 @@ def _recording(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 # cattrs' generated functions guard every field with try/except bookkeeping,
 # call a hook even for a string that is already a string, and build the
 # object through keyword arguments and attrs' frozen __init__. Big pages and
-# search results spend most of their decoding there. The functions below are
-# generated per model for the well-formed case: scalars of the right type are
-# taken as they are, other values go through the same hooks cattrs would call,
-# and slots are filled directly. Anything that raises is handed to cattrs'
-# function, so errors (and tolerant decoding) are exactly what they were.
+# search results spend most of their decoding there. The code below generates,
+# per model, one function for the well-formed case: scalars of the right type
+# are taken as they are, nested models, lists of them and timestamps are
+# decoded inline (no call per object), other values go through the hooks
+# cattrs would call, and objects are filled through plain slot stores. If
+# anything raises, the whole object is handed to cattrs' function, so errors
+# (and tolerant decoding) are exactly what they were.
+
+_INLINE_DEPTH: Final = 6
+"""How deep nested models are decoded inline; deeper ones are called."""
 
 
 def _fast_check(tp: Any) -> str | None:
@@ -280,72 +285,298 @@ def _fast_check(tp: Any) -> str | None:
     return None
 
 
-def _fast_model_hook(
-    conv: cattrs.Converter, cls: type[Any], slow: Callable[[Any, Any], Any]
-) -> Callable[[Any, Any], Any] | None:
-    """A structure function for ``cls`` that falls back to ``slow``; None if ``cls`` is unusual."""
-    if not isinstance(cls, type) or getattr(cls, "__parameters__", None):
-        return None  # generic models keep cattrs' type-variable handling
-    if hasattr(cls, "__attrs_post_init__") or "__slots__" not in cls.__dict__:
+def _builder(cls: type[Any], names: list[str]) -> type[Any] | None:
+    """A mutable twin of the frozen model ``cls`` (same base, same slots), or None.
+
+    An attrs frozen class refuses plain attribute stores, and filling a slot
+    through its descriptor is a call per field. A twin built on the same base
+    with the same slots takes plain stores (the interpreter's fastest path),
+    and the finished object is then retyped as ``cls``: Python allows that
+    between classes of identical layout.
+    """
+    if (
+        cls.__bases__ != (BaseModel,)
+        or cls.__dict__.get("__slots__") != tuple(names)
+        or not all(name.isidentifier() and not name.startswith("__") for name in names)
+    ):
         return None
-    fields = attrs.fields(attrs.resolve_types(cls))
-    namespace: dict[str, Any] = {"cls": cls, "slow": slow, "new": object.__new__}
-    lines = [
-        "def structure(o, _):",
-        "    if type(o) is not dict:",
-        "        return slow(o, _)",
-        "    try:",
-        "        self = new(cls)",
-    ]
-    if issubclass(cls, BaseModel):
-        namespace["keep_received"] = keep_received
-        namespace["names"] = frozenset(field.name for field in fields)
-        lines.append("        keep_received(self, names, o)")
-    for n, field in enumerate(fields):
-        setter = getattr(cls, field.name, None)
+    twin: type[Any] = type(f"_{cls.__name__}Builder", (BaseModel,), {"__slots__": tuple(names)})
+    try:  # the interpreter compares the layouts: trust it, not this module
+        probe = object.__new__(twin)
+        probe.__class__ = cls
+    except TypeError:
+        return None
+    return twin
+
+
+_SHARED_LIMIT: Final = 512
+"""How many distinct values of one shareable model are remembered."""
+
+_SHARED: dict[type, dict[tuple[Any, ...], Any]] = {}
+
+
+def _shared_cache(cls: type[Any]) -> dict[tuple[Any, ...], Any]:
+    return _SHARED.setdefault(cls, {})
+
+
+def _shareable(fields: Any) -> bool:
+    """Whether equal values of a model can be one object: a few fields, all plain scalars.
+
+    Only types whose decoded values are equal exactly when they are the same
+    value of the same type: no floats (``0.0 == -0.0``), no containers, no
+    other models.
+    """
+    if len(fields) > 8:
+        return False
+    for field in fields:
+        tp = _optional_inner(field.type) or field.type
+        if tp not in (str, int, bool) and not _is_literal(tp):
+            return False
+        if (
+            not isinstance(field.default, (str, int, bool, type(None)))
+            and field.default is not attrs.NOTHING
+        ):
+            return False
+    return True
+
+
+def _inlinable(cls: Any) -> bool:
+    """Whether the generated code can build ``cls`` itself (slots filled one by one)."""
+    if not (isinstance(cls, type) and attrs.has(cls)) or getattr(cls, "__parameters__", None):
+        return False  # generic models keep cattrs' type-variable handling
+    if hasattr(cls, "__attrs_post_init__") or "__slots__" not in cls.__dict__:
+        return False
+    for field in attrs.fields(attrs.resolve_types(cls)):
         if (
             not field.init
             or field.validator is not None
             or field.converter is not None
-            or not isinstance(setter, types.MemberDescriptorType)
+            or not isinstance(getattr(cls, field.name, None), types.MemberDescriptorType)
             or (isinstance(field.default, attrs.Factory) and field.default.takes_self)  # type: ignore[arg-type]
         ):
-            return None
-        key = wire_name(field)
-        namespace[f"set{n}"] = setter.__set__
-        tp, check = field.type, _fast_check(field.type)
+            return False
+    return True
+
+
+class _Generator:
+    """Writes the source of one model's fast structure function."""
+
+    def __init__(self, conv: cattrs.Converter) -> None:
+        self._conv = conv
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {
+            "new": object.__new__,
+            "keep_received": keep_received,
+            "utc": timezone.utc,
+        }
+        self._count = 0
+
+    def _name(self, prefix: str, value: Any) -> str:
+        self._count += 1
+        name = f"{prefix}{self._count}"
+        self.namespace[name] = value
+        return name
+
+    def _emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    def model(
+        self, cls: type[Any], src: str, dst: str, depth: int, stack: tuple[type, ...]
+    ) -> None:
+        """Code that builds ``cls`` from the dict in variable ``src`` into variable ``dst``."""
+        fields = attrs.fields(attrs.resolve_types(cls))
+        is_model = issubclass(cls, BaseModel)
+        builder = _builder(cls, [field.name for field in fields]) if is_model else None
+        shared = builder is not None and _shareable(fields)
+        level = len(stack)
+        rec, miss = f"rec{level}", f"miss{level}"
+        cls_name = self._name("cls", cls)
+        make = self._name("builder", builder) if builder is not None else None
+        if not shared:
+            # Calling the twin is quicker than object.__new__ (it has no __init__).
+            self._emit(depth, f"{dst} = {make}()" if make else f"{dst} = new({cls_name})")
+        if is_model:
+            self._emit(depth, f"{rec} = None")
+            self._emit(depth, f"{miss} = 0")
+        for n, field in enumerate(fields):
+            key = wire_name(field)
+            self._emit(depth, f"if {key!r} in {src}:")
+            self._emit(depth + 1, f"v = {src}[{key!r}]")
+            self._value(field.type, key, depth + 1, (*stack, cls), rec if is_model else None)
+            if is_model and key != field.name:
+                # As cattrs' path does, the wire name of a renamed field is kept as received.
+                self._emit(depth + 1, f"if {rec} is None:")
+                self._emit(depth + 2, f"{rec} = {{}}")
+                self._emit(depth + 1, f"{rec}[{key!r}] = {src}[{key!r}]")
+            self._emit(depth, "else:")
+            if is_model and field.default is not attrs.NOTHING:
+                self._emit(depth + 1, f"{miss} += 1")
+            if field.default is attrs.NOTHING:
+                self._emit(depth + 1, f"raise KeyError({key!r})  # a required field is missing")
+            elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+                self._emit(depth + 1, f"v = {self._name('factory', field.default.factory)}()")
+            else:
+                self._emit(depth + 1, f"v = {self._name('default', field.default)}")
+            if shared:
+                self._emit(depth, f"a{level}_{n} = v")
+            elif builder is not None:
+                self._emit(depth, f"{dst}.{field.name} = v")
+            else:
+                setter = getattr(cls, field.name).__set__
+                self._emit(depth, f"{self._name('set', setter)}({dst}, v)")
+        if not is_model:
+            return
+        # What keep_received would keep, found while reading: unknown keys
+        # show as a count that does not add up (then it looks for itself).
+        names = self._name("names", frozenset(field.name for field in fields))
+        self._emit(depth, f"if len({src}) != {len(fields)} - {miss}:")
+        if shared:
+            self._fill(depth + 1, dst, make, fields, level)
+        self._emit(depth + 1, f"keep_received({dst}, {names}, {src})")
+        if shared:
+            self._emit(depth + 1, f"{dst}.__class__ = {cls_name}")
+        self._emit(depth, f"elif {rec} is not None:")
+        if shared:
+            self._fill(depth + 1, dst, make, fields, level)
+        if builder is not None:
+            self._emit(depth + 1, f"{dst}._received = {rec}")
+        else:
+            self._emit(depth + 1, f"{self._name('store', _store_received)}({dst}, {rec})")
+        if shared:
+            self._emit(depth + 1, f"{dst}.__class__ = {cls_name}")
+            # Nothing but its values describes this object: an equal one
+            # decoded earlier is the same immutable value, so it is reused.
+            cache = self._name("shared", _shared_cache(cls))
+            values = "".join(f"a{level}_{n}, " for n in range(len(fields)))
+            self._emit(depth, "else:")
+            self._emit(depth + 1, f"k = ({values})")
+            self._emit(depth + 1, f"{dst} = {cache}.get(k)")
+            self._emit(depth + 1, f"if {dst} is None:")
+            self._fill(depth + 2, dst, make, fields, level)
+            self._emit(depth + 2, f"{dst}.__class__ = {cls_name}")
+            self._emit(depth + 2, f"if len({cache}) < {_SHARED_LIMIT}:")
+            self._emit(depth + 3, f"{cache}[k] = {dst}")
+        elif builder is not None:
+            self._emit(depth, f"{dst}.__class__ = {cls_name}")
+
+    def _fill(self, depth: int, dst: str, make: str | None, fields: Any, level: int) -> None:
+        """Code that builds the twin of a shareable model from its values in locals."""
+        self._emit(depth, f"{dst} = {make}()")
+        for n, field in enumerate(fields):
+            self._emit(depth, f"{dst}.{field.name} = a{level}_{n}")
+
+    def _value(
+        self, tp: Any, key: str, depth: int, stack: tuple[type, ...], rec: str | None
+    ) -> None:
+        """Code that turns ``v`` (a present value) into ``tp`` in place."""
         inner = _optional_inner(tp)
         if inner is not None:
-            # The check lets None through, so anything else goes to the inner hook directly.
-            tp, check = inner, check or "v is None"
-        namespace[f"type{n}"] = tp
-        namespace[f"hook{n}"] = conv.get_structure_hook(tp)
-        convert = f"hook{n}(v, type{n})"
-        lines.append(f"        if {key!r} in o:")
-        lines.append(f"            v = o[{key!r}]")
-        if check is None:
-            lines.append(f"            v = {convert}")
-        else:
-            lines.append(f"            if not ({check}):")
-            lines.append(f"                v = {convert}")
-        lines.append("        else:")
-        if field.default is attrs.NOTHING:
-            lines.append("            return slow(o, _)  # a required field is missing")
-        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-            namespace[f"factory{n}"] = field.default.factory
-            lines.append(f"            v = factory{n}()")
-        else:
-            namespace[f"default{n}"] = field.default
-            lines.append(f"            v = default{n}")
-        lines.append(f"        set{n}(self, v)")
-    lines += [
+            self._emit(depth, "if v is None:")
+            self._null(depth + 1, rec, key)
+            self._emit(depth, "else:")
+            self._present(inner, depth + 1, stack)
+            return
+        check = _fast_check(tp)
+        if check is not None:
+            self._emit(depth, f"if not ({check}):")
+            depth += 1
+        if rec is not None:  # a null that the hook accepts is still an explicit null
+            self._emit(depth, "if v is None:")
+            self._null(depth + 1, rec, key)
+        self._convert(tp, depth)
+
+    def _null(self, depth: int, rec: str | None, key: str) -> None:
+        if rec is None:
+            self._emit(depth, "pass")
+            return
+        self._emit(depth, f"if {rec} is None:")
+        self._emit(depth + 1, f"{rec} = {{}}")
+        self._emit(depth, f"{rec}[{key!r}] = None")
+
+    def _convert(self, tp: Any, depth: int) -> None:
+        hook = self._name("hook", self._conv.get_structure_hook(tp))
+        self._emit(depth, f"v = {hook}(v, {self._name('type', tp)})")
+
+    def _present(self, tp: Any, depth: int, stack: tuple[type, ...]) -> None:
+        """Code that turns ``v`` (present, not None) into ``tp`` in place."""
+        check = _fast_check(tp)
+        if check is not None:
+            self._emit(depth, f"if not ({check}):")
+            self._convert(tp, depth + 1)
+            return
+        if self._inline(tp, stack):
+            level = len(stack)
+            self._emit(depth, "if type(v) is dict:")
+            self._emit(depth + 1, f"o{level} = v")
+            self.model(tp, f"o{level}", f"x{level}", depth + 1, stack)
+            self._emit(depth + 1, f"v = x{level}")
+            self._emit(depth, "else:")
+            self._convert(tp, depth + 1)
+            return
+        if _is_list(tp) and typing.get_args(tp):
+            (item,) = typing.get_args(tp)
+            level = len(stack)
+            if self._inline(item, stack):
+                self._emit(depth, "if type(v) is list:")
+                self._emit(depth + 1, f"l{level} = []")
+                self._emit(depth + 1, f"for o{level} in v:")
+                self._emit(depth + 2, f"if type(o{level}) is not dict:")
+                self._emit(depth + 3, "raise TypeError  # an element that is not an object")
+                self.model(item, f"o{level}", f"x{level}", depth + 2, stack)
+                self._emit(depth + 2, f"l{level}.append(x{level})")
+                self._emit(depth + 1, f"v = l{level}")
+                self._emit(depth, "else:")
+                self._convert(tp, depth + 1)
+                return
+            if item in _SCALAR_HOOKS:
+                hook = self._name("hook", self._conv.get_structure_hook(item))
+                self._emit(depth, "if type(v) is list:")
+                self._emit(
+                    depth + 1,
+                    f"v = [e if type(e) is {item.__name__}"
+                    f" else {hook}(e, {item.__name__}) for e in v]",
+                )
+                self._emit(depth, "else:")
+                self._convert(tp, depth + 1)
+                return
+        if tp is datetime and _FROMISOFORMAT_READS_Z:
+            fromiso = self._name("fromiso", datetime.fromisoformat)
+            self._emit(depth, "if type(v) is str:")
+            self._emit(depth + 1, f"v = {fromiso}(v)")
+            self._emit(depth + 1, "if v.tzinfo is None:  # a zone-less stamp from the API is UTC")
+            self._emit(depth + 2, "v = v.replace(tzinfo=utc)")
+            self._emit(depth, "else:")
+            self._convert(tp, depth + 1)
+            return
+        self._convert(tp, depth)
+
+    def _inline(self, tp: Any, stack: tuple[type, ...]) -> bool:
+        return len(stack) < _INLINE_DEPTH and tp not in stack and _inlinable(tp)
+
+
+def _fast_model_hook(
+    conv: cattrs.Converter, cls: type[Any], slow: Callable[[Any, Any], Any]
+) -> Callable[[Any, Any], Any] | None:
+    """A structure function for ``cls`` that falls back to ``slow``; None if ``cls`` is unusual."""
+    if not _inlinable(cls):
+        return None
+    gen = _Generator(conv)
+    gen.namespace["slow"] = slow
+    gen.lines += [
+        "def structure(o, _):",
+        "    if type(o) is not dict:",
+        "        return slow(o, _)",
+        "    try:",
+    ]
+    gen.model(cls, "o", "self", 2, ())
+    gen.lines += [
         "    except Exception:",
         "        return slow(o, _)",
         "    return self",
     ]
-    code = compile("\n".join(lines), f"<cfaisearch fast structure {cls.__qualname__}>", "exec")
-    exec(code, namespace)
-    fast: Callable[[Any, Any], Any] = namespace["structure"]
+    code = compile("\n".join(gen.lines), f"<cfaisearch fast structure {cls.__qualname__}>", "exec")
+    exec(code, gen.namespace)
+    fast: Callable[[Any, Any], Any] = gen.namespace["structure"]
     return fast
 
 

@@ -173,8 +173,10 @@ class BaseModel:
 
     # One slot, outside the attrs fields (so equality, hashing and repr ignore
     # it): the JSON object the model was decoded from. attrs adds the fields'
-    # slots in each model.
-    __slots__ = ("_received",)
+    # slots in each model. ``__weakref__`` lives here rather than in each model
+    # so that a model's own slots are its fields alone: the converter can then
+    # fill a twin class with the same layout and retype it (see ``_converter``).
+    __slots__ = ("__weakref__", "_received")
 
     model_fields = _FieldsOf()
     """pydantic's spelling, on the class: the fields by Python name."""

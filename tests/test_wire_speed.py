@@ -12,9 +12,11 @@ import asyncio
 import inspect
 import json
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
+import attrs
 import cattrs
 import pytest
 from aiohttp import web
@@ -23,7 +25,15 @@ from hypothesis import strategies as st
 
 import cfaisearch as cf
 from cfaisearch import _portal, _streaming
-from cfaisearch._converter import _Tolerant, converter, make_converter, structure
+from cfaisearch._converter import (
+    _SHARED,
+    _SHARED_LIMIT,
+    _Tolerant,
+    converter,
+    make_converter,
+    structure,
+)
+from cfaisearch._models import BaseModel
 from cfaisearch._streaming import ChatCompletionChunk, RetrievedChunks
 from cfaisearch.types import (
     ChatCompletion,
@@ -39,6 +49,7 @@ from cfaisearch.types import (
     NamespaceChatCompletion,
     Token,
 )
+from cfaisearch.types.instances import IndexingOptions, PublicEndpointParams, RateLimit
 from cfaisearch.types.params import MessageParam
 from cfaisearch.types.search import NamespaceSearchResult, SearchResult
 from tests.support.clients import ACCOUNT, ServeFn, make_async, make_sync
@@ -265,17 +276,28 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
+def seen(value: Any) -> object:
+    """A decoded value as a user can see it: its repr, and its dumps (what was received)."""
+    models = value if isinstance(value, list) else [value]
+    dumps = [
+        (m.to_dict(), m.to_dict(use_api_names=False), m.model_dump(exclude_unset=True))
+        for m in models
+        if isinstance(m, BaseModel)
+    ]
+    return repr(value), dumps
+
+
 def outcome(conv: cattrs.Converter, tolerant: _Tolerant, data: Any, model: Any) -> object:
-    """What a converter makes of ``data``: the value's repr, or the error's message."""
+    """What a converter makes of ``data``: the value as seen, or the error's message."""
     strict: tuple[object, ...]
     try:
-        return repr(conv.structure(data, model))
+        return seen(conv.structure(data, model))
     except cattrs.BaseValidationError as exc:
         strict = ("invalid", cattrs.transform_error(exc))
     except Exception as exc:
         strict = ("error", type(exc).__name__, str(exc))
     try:
-        return (*strict, repr(tolerant.top(data, model)))
+        return (*strict, seen(tolerant.top(data, model)))
     except Exception as exc:
         return (*strict, type(exc).__name__, str(exc))
 
@@ -333,10 +355,54 @@ def drifted(draw: st.DrawFn) -> tuple[Any, Any]:
                 continue
             if isinstance(node, dict) and draw(st.integers(0, 4)) == 0:
                 del node[key]
+            elif isinstance(node, dict) and draw(st.integers(0, 4)) == 0:
+                node[draw(st.sampled_from(["unknown", "aisearch_model", "dataType"]))] = draw(JSON)
             else:
                 node[key] = draw(JSON)
             break
     return data, model
+
+
+def test_decoded_models_are_their_own_frozen_class() -> None:
+    """Filled through a mutable twin, a model ends as its own frozen, weakly referable class."""
+    item = converter.structure(fixture("instance_list_item"), InstanceListItem)
+    assert type(item) is InstanceListItem
+    assert type(item.public_endpoint_params) is PublicEndpointParams
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        item.id = "other"  # type: ignore[misc]
+    assert weakref.ref(item)() is item
+    assert item == SLOW.structure(fixture("instance_list_item"), InstanceListItem)
+
+
+def test_equal_small_objects_are_one_object() -> None:
+    """A small all-scalar object decoded twice is shared; anything received beside it is not."""
+    first = converter.structure({"period_ms": 60000, "requests": 120}, RateLimit)
+    again = converter.structure({"requests": 120, "period_ms": 60000}, RateLimit)
+    assert again is first
+    assert converter.structure({"period_ms": 60000, "requests": 121}, RateLimit) is not first
+    # An explicit null and an unknown key are part of what was received: never shared.
+    null = converter.structure({"period_ms": 60000, "requests": 120, "technique": None}, RateLimit)
+    extra = converter.structure({"period_ms": 60000, "requests": 120, "x": 1}, RateLimit)
+    assert null == first
+    assert null is not first
+    assert null.to_dict() == {"period_ms": 60000, "requests": 120, "technique": None}
+    assert extra.to_dict() == {"period_ms": 60000, "requests": 120, "x": 1}
+    assert first.to_dict() == {"period_ms": 60000, "requests": 120}
+    # Values equal in Python but not of one type are not confused (True == 1).
+    number = converter.structure({"keyword_tokenizer": "porter", "use_ocr": True}, IndexingOptions)
+    kept = structure({"keyword_tokenizer": "porter", "use_ocr": 1}, IndexingOptions, tolerant=True)
+    assert number.use_ocr is True
+    assert type(kept.use_ocr) is int
+    odd = structure({"period_ms": True}, RateLimit, tolerant=True)
+    assert odd.period_ms is True
+    assert converter.structure({"period_ms": 1}, RateLimit).period_ms == 1
+
+
+def test_the_shared_objects_are_bounded() -> None:
+    """A server sending endless distinct values cannot grow memory without bound."""
+    seen_values = [converter.structure({"requests": n}, RateLimit) for n in range(5000)]
+    assert [limit.requests for limit in seen_values] == list(range(5000))
+    assert len(_SHARED[RateLimit]) <= _SHARED_LIMIT
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
