@@ -619,6 +619,7 @@ def _multipart(form: MultipartForm) -> aiohttp.MultipartWriter:
 
 
 @functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def _exchange_timeout(total: float | None, connect: float | None) -> aiohttp.ClientTimeout:
     """aiohttp's timeouts for a whole exchange; first attempts share a few values.
 

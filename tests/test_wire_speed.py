@@ -35,6 +35,7 @@ from cfaisearch._converter import (
 )
 from cfaisearch._models import BaseModel
 from cfaisearch._streaming import ChatCompletionChunk, RetrievedChunks
+from cfaisearch._transport import _exchange_timeout
 from cfaisearch.types import (
     ChatCompletion,
     Instance,
@@ -435,3 +436,10 @@ def test_portal_iterate_brings_as_many_items_as_ready_vouches_for(
         portal.close()
     assert batched == 3  # making the iterator, the first item, then the other 49 and the end
     assert one_by_one == 52
+
+
+def test_first_attempts_share_their_aiohttp_timeouts() -> None:
+    """The timeouts of a call's first attempt are built once per value, not per request."""
+    assert _exchange_timeout(60.0, 5.0) is _exchange_timeout(60.0, 5.0)
+    assert _exchange_timeout(60.0, 5.0).total == 60.0
+    assert _exchange_timeout(30.0, 5.0).total == 30.0
