@@ -7,8 +7,10 @@ import json
 import math
 import os
 import re
+import signal
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -54,6 +56,7 @@ __all__ = [
     "print_json",
     "read_json_file",
     "redact",
+    "run_interruptibly",
     "shown",
     "state",
     "stdout_console",
@@ -296,6 +299,65 @@ def example(*lines: str) -> Callable[[_F], _F]:
     return add
 
 
+def run_interruptibly(main: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``main`` on a new event loop; Ctrl-C cancels it, then raises KeyboardInterrupt.
+
+    Unlike ``asyncio.run``, whose SIGINT handler cancels the task from inside the
+    signal handler, that is between any two bytecodes, often halfway through one of
+    the loop's callbacks: a future it cancels there is then set by the callback
+    (InvalidStateError), which breaks aiohttp's connection or asyncio's timer on
+    the way out. Here the signal only wakes the loop, which cancels the task
+    between callbacks. A second Ctrl-C cancels the cleanup too.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    interrupted = False
+    try:
+        task = loop.create_task(main)
+
+        def interrupt() -> None:
+            nonlocal interrupted
+            interrupted = True
+            task.cancel()
+
+        # Signals are the main thread's; a caller's own SIGINT handler stays in charge.
+        handled = (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+        if handled:
+            try:
+                loop.add_signal_handler(signal.SIGINT, interrupt)
+            except NotImplementedError:  # pragma: no cover - Windows: KeyboardInterrupt as is
+                handled = False
+        try:
+            return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if interrupted:
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            if handled:
+                loop.remove_signal_handler(signal.SIGINT)  # back to default_int_handler
+    finally:
+        try:
+            _finish(loop)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+def _finish(loop: asyncio.AbstractEventLoop) -> None:
+    """As ``asyncio.run`` ends: cancel leftover tasks, close async generators and executor."""
+    leftover = asyncio.all_tasks(loop)
+    for task in leftover:
+        task.cancel()
+    if leftover:
+        loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
+
+
 def call(work: Callable[[AsyncCloudflare], Awaitable[_T]]) -> _T:
     """Run ``work`` with a client built from the root options, on a new event loop."""
     options = state().client_options()
@@ -305,7 +367,7 @@ def call(work: Callable[[AsyncCloudflare], Awaitable[_T]]) -> _T:
             return await work(client)
 
     try:
-        return asyncio.run(with_client())
+        return run_interruptibly(with_client())
     except CloudflareError:
         raise
     except ValueError as exc:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cfaisearch import Cloudflare
-from tests.support.cli import SCRIPT, run_script, script_env
+from cfaisearch.cli._common import run_interruptibly
+from tests.support.cli import SCRIPT, run_script, script_env, start_script
 from tests.support.integration import make_r2_instance_sync
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and terminals")
@@ -35,33 +39,83 @@ def test_without_the_extra_it_says_what_to_install(tmp_path: Path) -> None:
     )
 
 
+@pytest.fixture
+def foreground() -> Iterator[None]:
+    """SIGINT raising KeyboardInterrupt, as in a suite started from a terminal."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
+def background_job() -> Iterator[None]:
+    """SIGINT ignored, as in a suite started as a background job (``nox -s tests &``)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("foreground")
+def test_ctrl_c_amid_a_loop_callback_cancels_between_callbacks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Ctrl-C halfway through a callback of the loop leaves that callback whole.
+
+    asyncio.run cancelled the command from inside the signal handler, here between
+    a future's check and its result (as in aiohttp's data_received or asyncio's
+    timers): the callback then failed with InvalidStateError, breaking a connection
+    on the way out.
+    """
+
+    async def command() -> None:
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+
+        def arrive() -> None:  # as a protocol hands a waiting read its data
+            if not answer.done():
+                signal.raise_signal(signal.SIGINT)
+                answer.set_result(None)
+
+        loop.call_soon(arrive)
+        await answer
+        await asyncio.sleep(30)
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"), pytest.raises(KeyboardInterrupt):
+        run_interruptibly(command())
+    assert [record.getMessage() for record in caplog.records] == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def _slow_job(client: Cloudflare) -> str:
     make_r2_instance_sync(client, "site")
     return client.aisearch.namespaces.instances.jobs.create("site", name="default").id
 
 
+@pytest.mark.usefixtures("background_job")
 @pytest.mark.aisearch_emulator(job_step_delay=30.0)
 def test_ctrl_c_exits_130_and_cancels_nothing(
     aisearch_env: dict[str, str], aisearch_client: Cloudflare
 ) -> None:
+    """Also when the suite runs as a background job: its children inherited SIGINT
+    ignored, so the command never saw the Ctrl-C and polled on."""
     job_id = _slow_job(aisearch_client)
-    waiting = subprocess.Popen(
-        [str(SCRIPT), "--json", "jobs", "wait", "site", job_id, "--poll-interval", "0.2"],
-        env=script_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert waiting.stdout is not None
-        first = json.loads(waiting.stdout.readline())  # it is polling now
-        assert first["id"] == job_id
-        waiting.send_signal(signal.SIGINT)
-        stdout, stderr = waiting.communicate(timeout=30)
-    finally:
-        if waiting.poll() is None:
-            waiting.kill()
-            waiting.wait()
+    # The with block closes the pipes and reaps the process even when a step fails.
+    with start_script(
+        ["--json", "jobs", "wait", "site", job_id, "--poll-interval", "0.2"]
+    ) as waiting:
+        try:
+            assert waiting.stdout is not None
+            first = json.loads(waiting.stdout.readline())  # it is polling now
+            assert first["id"] == job_id
+            waiting.send_signal(signal.SIGINT)
+            stdout, stderr = waiting.communicate(timeout=30)
+        finally:
+            if waiting.poll() is None:
+                waiting.kill()
     assert waiting.returncode == 130, stderr
     assert stderr == "interrupted; nothing was cancelled on the server\n"
     for line in stdout.splitlines():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from cfaisearch.cli.app import cli
 
-__all__ = ["SCRIPT", "invoke", "invoke_json", "run_script", "script_env"]
+__all__ = ["SCRIPT", "invoke", "invoke_json", "run_script", "script_env", "start_script"]
 
 SCRIPT = Path(sys.executable).with_name("cfaisearch")
 """The console script the package installs next to this interpreter."""
@@ -54,3 +55,26 @@ def run_script(
         timeout=timeout,
         check=False,
     )
+
+
+def start_script(
+    args: Sequence[str], *, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start the installed console script with pipes; Ctrl-C (SIGINT) reaches it.
+
+    A background job (``pytest &`` in a script, nohup) runs with SIGINT ignored,
+    and a child inherits that across exec, so the command would rightly ignore
+    Ctrl-C. A handled signal is reset to its default by exec instead: handling
+    SIGINT here while starting the child gives it Python's usual KeyboardInterrupt.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(
+            [str(SCRIPT), *args],
+            env=script_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
