@@ -240,7 +240,27 @@ def make_converter(*, strict: bool = False, fast: bool = True) -> cattrs.Convert
     conv.register_structure_hook_factory(attrs.has, attrs_hook_factory)
     if fast and not strict:
         conv.register_structure_hook_factory(_is_list, lambda tp: _fast_list_hook(conv, tp))
+    else:
+        conv.register_structure_hook_factory(
+            _is_list, lambda tp: _arrays_only(list_structure_factory(tp, conv))
+        )
     return conv
+
+
+def _arrays_only(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """cattrs' list function, refusing what is not an array.
+
+    cattrs iterates any iterable, so a string would become its characters and
+    an object its keys; both are a different kind of JSON value.
+    """
+
+    @functools.wraps(fn)
+    def structure(value: Any, tp: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"expected an array, got {_json_type(value)}")
+        return fn(value, tp)
+
+    return structure
 
 
 def _recording(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -309,8 +329,12 @@ def _builder(cls: type[Any], names: list[str]) -> type[Any] | None:
     return twin
 
 
-_SHARED_LIMIT: Final = 512
+_SHARED_LIMIT: Final = 256
 """How many distinct values of one shareable model are remembered."""
+
+_SHARED_TEXT: Final = 64
+"""Only objects whose strings are all at most this long are remembered: a cache
+must not keep a large value alive after the caller dropped it."""
 
 _SHARED: dict[type, dict[tuple[Any, ...], Any]] = {}
 
@@ -338,6 +362,28 @@ def _shareable(fields: Any) -> bool:
         ):
             return False
     return True
+
+
+def _in_received_order(
+    record: dict[str, Any], data: Mapping[str, Any], wires: frozenset[str]
+) -> dict[str, Any]:
+    """``record`` with the renamed fields' wire keys (``wires``) in ``data``'s order."""
+    # filter() walks the keys in C, without a Python step per key.
+    written = tuple(filter(wires.__contains__, record))
+    if len(written) < 2:
+        return record
+    if len(written) == 2:  # the usual case: the first one in ``data`` settles it
+        if next(filter(wires.__contains__, data)) == written[0]:
+            return record
+        received: tuple[str, ...] = written[::-1]
+    else:
+        received = tuple(filter(wires.__contains__, data))
+        if received == written:
+            return record
+    ordered = {key: value for key, value in record.items() if key not in wires}
+    for key in received:
+        ordered[key] = record[key]
+    return ordered
 
 
 def _inlinable(cls: Any) -> bool:
@@ -436,6 +482,12 @@ class _Generator:
         if shared:
             self._emit(depth + 1, f"{dst}.__class__ = {cls_name}")
         self._emit(depth, f"elif {rec} is not None:")
+        renamed = tuple(wire_name(field) for field in fields if wire_name(field) != field.name)
+        if len(renamed) > 1:
+            # The record was written in field order; dumps list these keys as received.
+            order = self._name("in_received_order", _in_received_order)
+            wires = self._name("wires", frozenset(renamed))
+            self._emit(depth + 1, f"{rec} = {order}({rec}, {src}, {wires})")
         if shared:
             self._fill(depth + 1, dst, make, fields, level)
         if builder is not None:
@@ -454,7 +506,11 @@ class _Generator:
             self._emit(depth + 1, f"if {dst} is None:")
             self._fill(depth + 2, dst, make, fields, level)
             self._emit(depth + 2, f"{dst}.__class__ = {cls_name}")
-            self._emit(depth + 2, f"if len({cache}) < {_SHARED_LIMIT}:")
+            short = "".join(
+                f" and (type(a{level}_{n}) is not str or len(a{level}_{n}) <= {_SHARED_TEXT})"
+                for n in range(len(fields))
+            )
+            self._emit(depth + 2, f"if len({cache}) < {_SHARED_LIMIT}{short}:")
             self._emit(depth + 3, f"{cache}[k] = {dst}")
         elif builder is not None:
             self._emit(depth, f"{dst}.__class__ = {cls_name}")
@@ -582,7 +638,7 @@ def _fast_model_hook(
 
 def _fast_list_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
     """``list[X]``: the elements through X's hook; anything else as cattrs would."""
-    slow = list_structure_factory(tp, conv)
+    slow = _arrays_only(list_structure_factory(tp, conv))
     args = typing.get_args(tp)
     if not args:
         return slow

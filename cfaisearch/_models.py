@@ -331,6 +331,16 @@ class BaseModel:
                     changes[field.name] = copy.deepcopy(getattr(self, field.name))
         copied: Self = attrs.evolve(typing.cast(Any, self), **changes)
         received: Mapping[str, Any] | None = getattr(self, "_received", None)
+        if received is not None and update:
+            # A renamed field's wire key, kept as received, shows its new value
+            # too: a dump must not carry the old one beside the update.
+            renamed = {
+                field.wire: changes[field.name]
+                for field in _plan(type(self)).fields
+                if field.name in update and field.wire != field.name and field.wire in received
+            }
+            if renamed:
+                received = {**received, **renamed}
         if received is not None:
             _store_received(copied, copy.deepcopy(received) if deep else received)
         return copied

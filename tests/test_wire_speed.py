@@ -281,7 +281,12 @@ def seen(value: Any) -> object:
     """A decoded value as a user can see it: its repr, and its dumps (what was received)."""
     models = value if isinstance(value, list) else [value]
     dumps = [
-        (m.to_dict(), m.to_dict(use_api_names=False), m.model_dump(exclude_unset=True))
+        (
+            m.to_dict(),
+            m.model_dump(exclude_unset=True),
+            # A string, so the order of the keys counts too.
+            m.to_json(use_api_names=False, indent=None),
+        )
         for m in models
         if isinstance(m, BaseModel)
     ]
