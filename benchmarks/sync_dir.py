@@ -35,7 +35,8 @@ from emulator import ACCOUNT, TOKEN, EmulatorProcess
 
 from cfaisearch import AsyncCloudflare
 from cfaisearch._directory_sync import DirectorySync, Scope, walk_batches
-from cfaisearch.types import Item
+from cfaisearch._pagination import Page
+from cfaisearch.types import Item, ResultInfo
 
 BEGIN = "<!-- sync_directory benchmark: begin (written by benchmarks/sync_dir.py) -->"
 END = "<!-- sync_directory benchmark: end -->"
@@ -121,8 +122,28 @@ class _ListingOnly:
                 source_id="builtin",
             )
 
-    def list(self, *args: object, **kwargs: object) -> AsyncIterator[Item]:
-        return self._items()
+    def list(self, *args: object, **kwargs: object) -> _Listing:
+        return _Listing(self._items())
+
+
+class _Listing:
+    """What ``items.list`` returns, as far as a sync reads it: pages of 50 items."""
+
+    def __init__(self, items: AsyncIterator[Item]) -> None:
+        self._items = items
+
+    def __aiter__(self) -> AsyncIterator[Item]:
+        return self._items
+
+    async def pages(self) -> AsyncIterator[Page[Item]]:
+        page: list[Item] = []
+        async for item in self._items:
+            page.append(item)
+            if len(page) == 50:
+                yield Page(result=page, result_info=ResultInfo())
+                page = []
+        if page:
+            yield Page(result=page, result_info=ResultInfo())
 
     async def upload(self, *args: object, **kwargs: object) -> Any:
         raise AssertionError("every file is unchanged: nothing is uploaded")
