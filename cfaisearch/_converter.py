@@ -481,8 +481,23 @@ class _Generator:
         self._emit(depth + 1, f"keep_received({dst}, {names}, {src})")
         if shared:
             self._emit(depth + 1, f"{dst}.__class__ = {cls_name}")
-        self._emit(depth, f"elif {rec} is not None:")
         renamed = tuple(wire_name(field) for field in fields if wire_name(field) != field.name)
+        named = [
+            n
+            for n, field in enumerate(fields)
+            if wire_name(field) != field.name and field.default in (None, attrs.NOTHING)
+        ]
+        if shared and len(renamed) == 1 and len(named) == 1:
+            # The only thing kept beside the values is the renamed field's wire
+            # key, holding the value as it is: the values still say it all.
+            n, wire = named[0], renamed[0]
+            self._emit(
+                depth,
+                f"elif {rec} is not None and not (len({rec}) == 1"
+                f" and a{level}_{n} is not None and {rec}.get({wire!r}) is a{level}_{n}):",
+            )
+        else:
+            self._emit(depth, f"elif {rec} is not None:")
         if len(renamed) > 1:
             # The record was written in field order; dumps list these keys as received.
             order = self._name("in_received_order", _in_received_order)
@@ -505,6 +520,9 @@ class _Generator:
             self._emit(depth + 1, f"{dst} = {cache}.get(k)")
             self._emit(depth + 1, f"if {dst} is None:")
             self._fill(depth + 2, dst, make, fields, level)
+            if len(renamed) == 1 and len(named) == 1:
+                self._emit(depth + 2, f"if {rec} is not None:")
+                self._emit(depth + 3, f"{dst}._received = {rec}")
             self._emit(depth + 2, f"{dst}.__class__ = {cls_name}")
             short = "".join(
                 f" and (type(a{level}_{n}) is not str or len(a{level}_{n}) <= {_SHARED_TEXT})"

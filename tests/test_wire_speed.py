@@ -50,7 +50,7 @@ from cfaisearch.types import (
     NamespaceChatCompletion,
     Token,
 )
-from cfaisearch.types.instances import IndexingOptions, PublicEndpointParams, RateLimit
+from cfaisearch.types.instances import BoostBy, IndexingOptions, PublicEndpointParams, RateLimit
 from cfaisearch.types.params import MessageParam
 from cfaisearch.types.search import NamespaceSearchResult, SearchResult
 from tests.support.clients import ACCOUNT, ServeFn, make_async, make_sync
@@ -448,3 +448,27 @@ def test_first_attempts_share_their_aiohttp_timeouts() -> None:
     assert _exchange_timeout(60.0, 5.0) is _exchange_timeout(60.0, 5.0)
     assert _exchange_timeout(60.0, 5.0).total == 60.0
     assert _exchange_timeout(30.0, 5.0).total == 30.0
+
+
+def test_a_small_object_with_one_renamed_key_is_shared_with_what_it_received() -> None:
+    """The wire key kept beside the value is part of what is shared; absent or null is not."""
+    sent = {"field": "timestamp", "direction": "desc", "dataType": "datetime"}
+    first = converter.structure(sent, BoostBy)
+    assert converter.structure(dict(sent), BoostBy) is first
+    assert first.to_dict(use_api_names=False) == {
+        "field": "timestamp",
+        "direction": "desc",
+        "data_type": "datetime",
+        "dataType": "datetime",
+    }
+    absent = converter.structure({"field": "timestamp", "direction": "desc"}, BoostBy)
+    null = converter.structure({**sent, "dataType": None}, BoostBy)
+    assert absent is not first
+    assert null is not absent
+    assert absent.to_dict(use_api_names=False) == {"field": "timestamp", "direction": "desc"}
+    assert null.to_dict(use_api_names=False) == {
+        "field": "timestamp",
+        "direction": "desc",
+        "data_type": None,
+        "dataType": None,
+    }
