@@ -305,7 +305,21 @@ def _fast_check(tp: Any) -> str | None:
     return None
 
 
+_BUILDERS: dict[type, type[Any] | None] = {}
+
+
 def _builder(cls: type[Any], names: list[str]) -> type[Any] | None:
+    """The twin of ``cls`` (see :func:`_make_builder`), made once per class.
+
+    A model is inlined in every function that decodes it, and each would
+    otherwise get a class of its own.
+    """
+    if cls not in _BUILDERS:
+        _BUILDERS[cls] = _make_builder(cls, names)
+    return _BUILDERS[cls]
+
+
+def _make_builder(cls: type[Any], names: list[str]) -> type[Any] | None:
     """A mutable twin of the frozen model ``cls`` (same base, same slots), or None.
 
     An attrs frozen class refuses plain attribute stores, and filling a slot
@@ -481,16 +495,16 @@ class _Generator:
         self._emit(depth + 1, f"keep_received({dst}, {names}, {src})")
         if shared:
             self._emit(depth + 1, f"{dst}.__class__ = {cls_name}")
-        renamed = tuple(wire_name(field) for field in fields if wire_name(field) != field.name)
-        named = [
-            n
-            for n, field in enumerate(fields)
-            if wire_name(field) != field.name and field.default in (None, attrs.NOTHING)
-        ]
-        if shared and len(renamed) == 1 and len(named) == 1:
-            # The only thing kept beside the values is the renamed field's wire
-            # key, holding the value as it is: the values still say it all.
-            n, wire = named[0], renamed[0]
+        renamed = [n for n, field in enumerate(fields) if wire_name(field) != field.name]
+        # A shared object may keep one renamed field's wire key, holding the value
+        # as received: the values still say it all, unless an absent key reads as
+        # a value other than None.
+        keeps_wire = (
+            shared and len(renamed) == 1 and fields[renamed[0]].default in (None, attrs.NOTHING)
+        )
+        if keeps_wire:
+            n = renamed[0]
+            wire = wire_name(fields[n])
             self._emit(
                 depth,
                 f"elif {rec} is not None and not (len({rec}) == 1"
@@ -501,7 +515,7 @@ class _Generator:
         if len(renamed) > 1:
             # The record was written in field order; dumps list these keys as received.
             order = self._name("in_received_order", _in_received_order)
-            wires = self._name("wires", frozenset(renamed))
+            wires = self._name("wires", frozenset(wire_name(fields[n]) for n in renamed))
             self._emit(depth + 1, f"{rec} = {order}({rec}, {src}, {wires})")
         if shared:
             self._fill(depth + 1, dst, make, fields, level)
@@ -520,7 +534,7 @@ class _Generator:
             self._emit(depth + 1, f"{dst} = {cache}.get(k)")
             self._emit(depth + 1, f"if {dst} is None:")
             self._fill(depth + 2, dst, make, fields, level)
-            if len(renamed) == 1 and len(named) == 1:
+            if keeps_wire:
                 self._emit(depth + 2, f"if {rec} is not None:")
                 self._emit(depth + 3, f"{dst}._received = {rec}")
             self._emit(depth + 2, f"{dst}.__class__ = {cls_name}")

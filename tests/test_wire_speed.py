@@ -472,3 +472,11 @@ def test_a_small_object_with_one_renamed_key_is_shared_with_what_it_received() -
         "data_type": None,
         "dataType": None,
     }
+
+
+def test_each_model_has_one_twin_class_however_often_it_is_inlined() -> None:
+    """BoostBy is decoded inside several models' functions; all of them fill the same twin."""
+    converter.structure(fixture("instance_list_item"), InstanceListItem)
+    converter.structure(fixture("instance"), Instance)
+    twins = [cls for cls in BaseModel.__subclasses__() if cls.__name__ == "_BoostByBuilder"]
+    assert len(twins) == 1
