@@ -405,3 +405,13 @@ def test_sync_generic_verbs_send_the_body(mocked: aioresponses, verb: str) -> No
     assert result == envelope({"ok": True})
     (((_, _), (call,)),) = mocked.requests.items()
     assert call.kwargs["data"] == b'{"a":1}'
+
+
+async def test_an_empty_object_for_a_list_is_no_entries_when_tolerant(
+    mocked: aioresponses,
+) -> None:
+    """`"result": {}` on a list read as an empty list before lists refused non-arrays."""
+    mocked.get(f"{JOBS}?page=1&per_page=20", payload=envelope({}, result_info={"page": 1}))
+    async with AsyncCloudflare(api_token=TOKEN, account_id=ACCOUNT) as client:
+        page = await client.aisearch.instances.jobs.list("my-ai-search", page=1, per_page=20)
+    assert page.result == []
